@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Thin wrapper: the real work is done by ./configure, QEMU's meson/ninja
+# build and the scripts in scripts/.  See README.md.
+
+BUILD ?= build
+-include $(BUILD)/config.mak
+
+NINJA ?= ninja
+# What `make` builds: the emulator, the tools and everything the tests run.
+ICE_TARGETS = qemu-system-x86_64 qemu-img qemu-io \
+	storage-daemon/qemu-storage-daemon tests/qtest/qos-test \
+	$(ICE_TEST_TARGETS)
+# Our unit tests and benchmarks, by naming convention (tests/unit/test-ice-*,
+# tests/bench/ice-*), as the configured build knows them.
+ICE_TEST_TARGETS = $(shell $(NINJA) -C $(BUILD)/qemu -t targets all 2>/dev/null | \
+	sed -n 's,^\(tests/unit/test-ice[-a-z0-9]*\|tests/bench/ice[-a-z0-9]*\): .*,\1,p')
+
+.PHONY: all build configure check series demo bench update-patches clean distclean help
+
+# The main job: everything from a fresh machine up to a built QEMU.
+all:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory build
+
+# Re-running configure is cheap: it re-links new files and re-applies the
+# series only when it changed.
+configure:
+	@if [ -x $(BUILD)/config.status ]; then $(BUILD)/config.status; \
+	 else ./configure --build-dir=$(BUILD); fi
+
+build: configure
+	$(NINJA) -C $(BUILD)/qemu $(ICE_TARGETS)
+	@echo
+	@echo "Built $(BUILD)/qemu/qemu-system-x86_64 with the inline crypto overlay."
+	@echo "Start it, for example:"
+	@echo "  $(BUILD)/qemu/qemu-img create -f raw disk.img 64M"
+	@echo "  $(BUILD)/qemu/qemu-system-x86_64 -nographic -L $(BUILD)/qemu/qemu-bundle/usr/share/qemu \\"
+	@echo "      -drive if=none,id=d0,file=disk.img,format=raw -device virtio-blk-pci,drive=d0"
+
+# Everything from a fresh machine: dependencies, base, configure, build,
+# then the tests.  Ends with "N passed, N failed".
+check:
+	@scripts/install-deps && $(MAKE) --no-print-directory build || \
+	 { echo "set-up or build failed"; echo "0 passed, 1 failed"; exit 1; }
+	@scripts/run-checks $(BUILD)
+
+series: configure
+	@scripts/export-series $(BUILD)
+
+# Turn commits made in $(BUILD)/src on top of the base back into patches/.
+update-patches:
+	@scripts/update-patches $(BUILD)
+
+clean:
+	@[ ! -d $(BUILD)/qemu ] || $(NINJA) -C $(BUILD)/qemu clean
+
+distclean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "make            build QEMU with the overlay (runs ./configure if needed)"
+	@echo "make check      install deps, build, run all tests; prints 'N passed, N failed'"
+	@echo "make series     export the git-am-able series into $(BUILD)/series"
+	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"
