@@ -1,0 +1,298 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Inline crypto engine (ICE): key slots and per-data-unit encryption
+ *
+ * The engine emulates the inline crypto engine of UFS/eMMC storage
+ * controllers.  It holds a table of key slots; each I/O names a slot and
+ * the data unit number (DUN) of its first data unit, and the engine
+ * encrypts or decrypts the data one data unit at a time, the DUN
+ * increasing by one per unit.  It knows nothing of virtio or any other
+ * transport, so any emulated storage device can use it.
+ *
+ * Usage from a device:
+ *
+ *   IceEngine *e = ice_engine_new(32, 0);
+ *   ice_engine_program_slot(e, 3, &cfg, key, key_len, errp);   (main loop)
+ *   ...
+ *   IceKey *k = ice_engine_get_key(e, 3, errp);                (any thread)
+ *   if (k && ice_key_check_request(k, offset, len, dun, errp) == 0) {
+ *       ret = ice_key_encrypt(k, dun, &guest_qiov, bounce);     (writes)
+ *       or ret = ice_key_decrypt(k, dun, &guest_qiov);          (reads)
+ *   }
+ *   ice_key_unref(k);
+ *
+ * Locking: the slot table is protected by a mutex held only to swap or
+ * look up a key pointer.  A request holds a reference to the key that was
+ * in the slot when it looked it up, so evicting or reprogramming a slot
+ * never changes or frees a key a request is using.  Keys are immutable
+ * once programmed; their cipher handles are pooled, one per concurrent
+ * user.  Key bytes are wiped when the last reference goes away.
+ */
+
+#ifndef HW_BLOCK_ICE_ENGINE_H
+#define HW_BLOCK_ICE_ENGINE_H
+
+#include "qemu/iov.h"
+
+/* Algorithm identifiers, as encoded in capability bits 31:24 */
+typedef enum IceAlgorithm {
+    ICE_ALG_AES_XTS = 0,
+    ICE_ALG_BITLOCKER_AES_CBC = 1,
+    ICE_ALG_AES_ECB = 2,
+    ICE_ALG_ESSIV_AES_CBC = 3,
+    ICE_ALG__MAX,
+} IceAlgorithm;
+
+/* Size of one AES key, as encoded in capability bits 15:8 */
+typedef enum IceKeySize {
+    ICE_KEY_SIZE_INVALID = 0,
+    ICE_KEY_SIZE_128 = 1,
+    ICE_KEY_SIZE_192 = 2,
+    ICE_KEY_SIZE_256 = 3,
+    ICE_KEY_SIZE_512 = 4,
+    ICE_KEY_SIZE__MAX,
+} IceKeySize;
+
+#define ICE_DATA_UNIT_MIN       512
+#define ICE_DATA_UNIT_MAX       (64 * 1024)
+/* Longest key material: AES-256-XTS, two 256-bit keys */
+#define ICE_KEY_MATERIAL_MAX    64
+/* Number of (algorithm, key size) pairs the engine supports */
+#define ICE_CAPS_MAX            9
+
+/**
+ * ice_cap_encode:
+ * @alg: the algorithm
+ * @dus_mask: bit j set when a data unit of 512 << j bytes is supported
+ * @key_size: the key size identifier
+ *
+ * Returns: one capability word in the wire encoding of
+ * VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES (before byte swapping).
+ */
+static inline uint32_t ice_cap_encode(IceAlgorithm alg, uint8_t dus_mask,
+                                      IceKeySize key_size)
+{
+    return (uint32_t)alg << 24 | (uint32_t)dus_mask << 16 |
+           (uint32_t)key_size << 8;
+}
+
+/**
+ * IceSlotConfig:
+ * @alg: the algorithm
+ * @key_size: size of one AES key (AES-256-XTS is %ICE_KEY_SIZE_256)
+ * @data_unit_size: bytes per data unit, a power of two from 512 to 64 KiB
+ *
+ * What a programmed slot holds, apart from the key bytes.
+ */
+typedef struct IceSlotConfig {
+    IceAlgorithm alg;
+    IceKeySize key_size;
+    uint32_t data_unit_size;
+} IceSlotConfig;
+
+typedef struct IceEngine IceEngine;
+typedef struct IceKey IceKey;
+
+/**
+ * ice_alg_name:
+ * @alg: an algorithm identifier
+ *
+ * Returns: a short name such as "aes-xts", or "unknown"
+ */
+const char *ice_alg_name(IceAlgorithm alg);
+
+/**
+ * ice_key_size_bits:
+ * @key_size: a key size identifier
+ *
+ * Returns: the key size in bits, or 0 for an invalid identifier
+ */
+unsigned ice_key_size_bits(IceKeySize key_size);
+
+/**
+ * ice_key_material_len:
+ * @alg: the algorithm
+ * @key_size: the key size identifier
+ *
+ * Returns: the number of key bytes a slot with this configuration takes
+ * (twice the AES key size for XTS), or 0 for an invalid key size
+ */
+size_t ice_key_material_len(IceAlgorithm alg, IceKeySize key_size);
+
+/**
+ * ice_engine_new:
+ * @num_slots: number of key slots, 1 to 255
+ * @slot_offset: number of the first slot, 0 to 255
+ *
+ * Create an engine whose valid slot numbers are @slot_offset to
+ * @slot_offset + @num_slots - 1.  All slots start empty.
+ *
+ * Returns: the engine; free it with ice_engine_free()
+ */
+IceEngine *ice_engine_new(unsigned num_slots, unsigned slot_offset);
+
+/**
+ * ice_engine_free:
+ * @e: the engine, or NULL
+ *
+ * Evict every slot and free the engine.  Requests still holding a key
+ * keep it until they call ice_key_unref().
+ */
+void ice_engine_free(IceEngine *e);
+
+unsigned ice_engine_num_slots(const IceEngine *e);
+unsigned ice_engine_slot_offset(const IceEngine *e);
+
+/**
+ * ice_engine_get_caps:
+ * @e: the engine
+ * @caps: where to store capability words, or NULL
+ * @max: room in @caps
+ *
+ * Store up to @max capability words (see ice_cap_encode()) in @caps.
+ *
+ * Returns: the number of capabilities the engine has (may exceed @max)
+ */
+size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max);
+
+/**
+ * ice_engine_check_config:
+ * @e: the engine
+ * @cfg: a slot configuration
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Check @cfg against the engine's capabilities.
+ *
+ * Returns: 0 if supported, -EINVAL with @errp set naming the problem
+ */
+int ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
+                            Error **errp);
+
+/**
+ * ice_engine_program_slot:
+ * @e: the engine
+ * @slot: the slot number (including the offset)
+ * @cfg: algorithm, key size and data unit size
+ * @key: key material; for XTS the data key K1 followed by the tweak key K2
+ * @key_len: bytes in @key, exactly ice_key_material_len()
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Load a key into @slot, replacing any key there.  Requests that hold
+ * the previous key finish with it.  The engine keeps its own copy of
+ * @key; the caller should wipe its buffer.
+ *
+ * Context: main loop (may allocate and set up cipher handles)
+ *
+ * Returns: 0 on success, -EINVAL with @errp set (slot out of range,
+ * unsupported combination, wrong key length, equal XTS halves)
+ */
+int ice_engine_program_slot(IceEngine *e, unsigned slot,
+                            const IceSlotConfig *cfg,
+                            const uint8_t *key, size_t key_len,
+                            Error **errp);
+
+/**
+ * ice_engine_evict_slot:
+ * @e: the engine
+ * @slot: the slot number (including the offset)
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Empty @slot.  Evicting an empty slot is not an error.
+ *
+ * Returns: 0 on success, -EINVAL with @errp set if @slot is out of range
+ */
+int ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp);
+
+/**
+ * ice_engine_query_slot:
+ * @e: the engine
+ * @slot: the slot number (including the offset)
+ * @cfg: filled in with the slot's configuration if it holds a key
+ *
+ * Returns: true if @slot is in range and holds a key
+ */
+bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg);
+
+/**
+ * ice_engine_get_key:
+ * @e: the engine
+ * @slot: the slot number (including the offset)
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Take a reference to the key in @slot.
+ *
+ * Context: any thread; never blocks for long
+ *
+ * Returns: the key, or NULL with @errp set if @slot is out of range
+ * or empty
+ */
+IceKey *ice_engine_get_key(IceEngine *e, unsigned slot, Error **errp);
+
+/**
+ * ice_key_unref:
+ * @key: a key reference from ice_engine_get_key(), or NULL
+ *
+ * Drop the reference; the last one wipes and frees the key.
+ */
+void ice_key_unref(IceKey *key);
+
+/**
+ * ice_key_config:
+ * @key: a key reference
+ *
+ * Returns: the configuration the key was programmed with
+ */
+const IceSlotConfig *ice_key_config(const IceKey *key);
+
+/**
+ * ice_key_check_request:
+ * @key: a key reference
+ * @offset: byte offset of the request on the medium
+ * @len: length of the request in bytes
+ * @dun: data unit number of the first data unit
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Check that a request can be processed with @key: @offset and @len are
+ * multiples of the data unit size and the last DUN does not overflow.
+ *
+ * Returns: 0 if so, -EINVAL with @errp set naming the problem
+ */
+int ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
+                          uint64_t dun, Error **errp);
+
+/**
+ * ice_key_encrypt:
+ * @key: a key reference
+ * @dun: data unit number of the first data unit
+ * @src: plaintext; any segment layout, never modified
+ * @dst: buffer of @src->size bytes that receives the ciphertext
+ *
+ * Encrypt @src into @dst one data unit at a time.  The caller has checked
+ * the request with ice_key_check_request().
+ *
+ * Context: any thread
+ *
+ * Returns: 0 on success, -EINVAL if @src->size is not a multiple of the
+ * data unit size, -EIO if libgcrypt failed
+ */
+int ice_key_encrypt(IceKey *key, uint64_t dun, const QEMUIOVector *src,
+                    void *dst);
+
+/**
+ * ice_key_decrypt:
+ * @key: a key reference
+ * @dun: data unit number of the first data unit
+ * @qiov: ciphertext, decrypted in place; any segment layout
+ *
+ * Decrypt @qiov in place one data unit at a time.  The caller has checked
+ * the request with ice_key_check_request().
+ *
+ * Context: any thread
+ *
+ * Returns: 0 on success, -EINVAL if @qiov->size is not a multiple of the
+ * data unit size, -EIO if libgcrypt failed
+ */
+int ice_key_decrypt(IceKey *key, uint64_t dun, QEMUIOVector *qiov);
+
+#endif /* HW_BLOCK_ICE_ENGINE_H */
