@@ -35,7 +35,7 @@ build: configure
 	@echo "Built $(BUILD)/qemu/qemu-system-x86_64 with the inline crypto overlay."
 	@echo "Start it, for example:"
 	@echo "  $(BUILD)/qemu/qemu-img create -f raw disk.img 64M"
-	@echo "  $(BUILD)/qemu/qemu-system-x86_64 -nographic -L $(BUILD)/qemu/qemu-bundle/usr/share/qemu \\"
+	@echo "  $(BUILD)/qemu/qemu-system-x86_64 -nographic \\"
 	@echo "      -drive if=none,id=d0,file=disk.img,format=raw -device virtio-blk-pci,drive=d0"
 
 # Everything from a fresh machine: dependencies, base, configure, build,

@@ -69,10 +69,10 @@ struct IceEngine {
     IceKey **slots;
 };
 
-/* Clear secrets in a way the compiler may not drop as a dead store. */
-static void ice_wipe(void *p, size_t n)
+void ice_wipe(void *p, size_t len)
 {
-    memset(p, 0, n);
+    memset(p, 0, len);
+    /* The compiler must assume the cleared memory is read afterwards */
     __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
@@ -98,6 +98,16 @@ unsigned ice_key_size_bits(IceKeySize key_size)
     };
 
     return (unsigned)key_size < ICE_KEY_SIZE__MAX ? bits[key_size] : 0;
+}
+
+IceKeySize ice_key_size_from_bits(unsigned bits)
+{
+    for (IceKeySize ks = ICE_KEY_SIZE_128; ks < ICE_KEY_SIZE__MAX; ks++) {
+        if (ice_key_size_bits(ks) == bits) {
+            return ks;
+        }
+    }
+    return ICE_KEY_SIZE_INVALID;
 }
 
 size_t ice_key_material_len(IceAlgorithm alg, IceKeySize key_size)
@@ -205,15 +215,23 @@ int ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
     return 0;
 }
 
-static int ice_engine_slot_index(const IceEngine *e, unsigned slot,
-                                 Error **errp)
+int ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp)
 {
     if (slot < e->slot_offset || slot - e->slot_offset >= e->num_slots) {
         error_setg(errp, "slot %u is out of range (valid slots: %u to %u)",
                    slot, e->slot_offset, e->slot_offset + e->num_slots - 1);
         return -EINVAL;
     }
-    return slot - e->slot_offset;
+    return 0;
+}
+
+/* Index of @slot in e->slots[], or -EINVAL */
+static int ice_engine_slot_index(const IceEngine *e, unsigned slot,
+                                 Error **errp)
+{
+    int ret = ice_engine_check_slot(e, slot, errp);
+
+    return ret < 0 ? ret : (int)(slot - e->slot_offset);
 }
 
 static void ice_cipher_set_free(IceCipherSet *cs)

@@ -111,6 +111,23 @@ const char *ice_alg_name(IceAlgorithm alg);
 unsigned ice_key_size_bits(IceKeySize key_size);
 
 /**
+ * ice_key_size_from_bits:
+ * @bits: a key size in bits
+ *
+ * Returns: the key size identifier, or %ICE_KEY_SIZE_INVALID
+ */
+IceKeySize ice_key_size_from_bits(unsigned bits);
+
+/**
+ * ice_wipe:
+ * @p: memory that held a secret
+ * @len: its length
+ *
+ * Clear @p in a way the compiler does not optimize away.
+ */
+void ice_wipe(void *p, size_t len);
+
+/**
  * ice_key_material_len:
  * @alg: the algorithm
  * @key_size: the key size identifier
@@ -168,6 +185,16 @@ size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max);
  */
 int ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
                             Error **errp);
+
+/**
+ * ice_engine_check_slot:
+ * @e: the engine
+ * @slot: a slot number (including the offset)
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Returns: 0 if @slot is a valid slot number, -EINVAL with @errp set
+ */
+int ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp);
 
 /**
  * ice_engine_program_slot:

@@ -1,0 +1,255 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE): request path
+ *
+ * Parses the crypto payload, answers VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+ * checks crypto requests before any I/O is issued, encrypts writes into a
+ * bounce buffer and decrypts reads once they succeeded.  Section numbers
+ * ("decision N") refer to the device decisions in
+ * docs/system/devices/virtio-blk-ice.rst.
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/log.h"
+#include "qemu/memalign.h"
+#include "hw/virtio/virtio-blk.h"
+#include "hw/virtio/virtio-access.h"
+#include "virtio-blk-ice-internal.h"
+#include "trace.h"
+
+static bool virtio_blk_ice_negotiated(VirtIOBlock *s)
+{
+    return virtio_vdev_has_feature(VIRTIO_DEVICE(s), VIRTIO_BLK_F_ICE);
+}
+
+bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
+{
+    VirtIOBlkIce *ice = &s->ice;
+
+    if (!virtio_has_feature(s->host_features, VIRTIO_BLK_F_ICE)) {
+        if (ice->preload) {
+            error_setg(errp, "ice-preload needs ice=on");
+            return false;
+        }
+        return true;
+    }
+    if (ice->num_slots == 0) {
+        error_setg(errp, "ice-slots must be between 1 and 255");
+        return false;
+    }
+    if (ice->slot_offset + ice->num_slots > 256) {
+        error_setg(errp, "ice-slot-offset (%u) + ice-slots (%u) exceeds 256: "
+                   "slot numbers are 8 bits wide", ice->slot_offset,
+                   ice->num_slots);
+        return false;
+    }
+
+    ice->engine = ice_engine_new(ice->num_slots, ice->slot_offset);
+    ice->slot_secret = g_new0(char *, ice->num_slots);
+    if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {
+        error_prepend(errp, "ice-preload: ");
+        virtio_blk_ice_unrealize(s);
+        return false;
+    }
+    return true;
+}
+
+void virtio_blk_ice_unrealize(VirtIOBlock *s)
+{
+    VirtIOBlkIce *ice = &s->ice;
+
+    if (!ice->engine) {
+        return;
+    }
+    ice_engine_free(ice->engine);
+    ice->engine = NULL;
+    for (unsigned i = 0; i < ice->num_slots; i++) {
+        g_free(ice->slot_secret[i]);
+    }
+    g_free(ice->slot_secret);
+    ice->slot_secret = NULL;
+}
+
+void virtio_blk_ice_update_config(VirtIOBlock *s,
+                                  struct virtio_blk_config *cfg)
+{
+    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+
+    /* Decision 11: the field has its values whenever the feature is offered */
+    if (s->ice.engine) {
+        virtio_stw_p(vdev, &cfg->crypto.slot_info,
+                     s->ice.num_slots << 8 | s->ice.slot_offset);
+        cfg->crypto.reserved = 0;
+    }
+}
+
+int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
+                                 const struct iovec *out_iov,
+                                 unsigned out_num)
+{
+    VirtIODevice *vdev = VIRTIO_DEVICE(req->dev);
+    struct virtio_blk_crypto_payload payload;
+    uint32_t type;
+
+    req->ice.has_payload = false;
+    if (!virtio_blk_ice_negotiated(req->dev)) {
+        return 0;
+    }
+
+    /* Only IN, OUT and FLUSH carry the payload (decision 10) */
+    type = virtio_ldl_p(vdev, &req->out.type) & ~VIRTIO_BLK_T_BARRIER;
+    if (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_OUT &&
+        type != VIRTIO_BLK_T_FLUSH) {
+        return 0;
+    }
+    if (iov_to_buf(out_iov, out_num, sizeof(req->out), &payload,
+                   sizeof(payload)) != sizeof(payload)) {
+        return -EINVAL;
+    }
+
+    /* Decisions 6 and 8: reserved fields are ignored, fields byte-swapped */
+    req->ice.has_payload = true;
+    req->ice.slot = payload.slot;
+    req->ice.activate = payload.activate;
+    req->ice.dun = virtio_ldq_p(vdev, &payload.data_unit_num);
+    return sizeof(payload);
+}
+
+/* Reject a crypto request: trace, log as a guest error, fail with IOERR */
+static bool G_GNUC_PRINTF(2, 3)
+virtio_blk_ice_reject(VirtIOBlockReq *req, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    qemu_log_mask(LOG_GUEST_ERROR, "virtio-blk: inline crypto request "
+                  "rejected: %s\n", msg);
+    virtio_blk_ice_release_request(req);
+    return false;
+}
+
+bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
+{
+    VirtIOBlock *s = req->dev;
+    VirtIOBlkIceReq *r = &req->ice;
+    uint64_t offset = (uint64_t)req->sector_num << BDRV_SECTOR_BITS;
+    uint64_t len = req->qiov.size;
+    Error *err = NULL;
+
+    /* A request restarted after werror=stop starts over from guest memory */
+    virtio_blk_ice_release_request(req);
+
+    /* Decision 2: activate 0 is plain I/O, 1 is crypto, anything else fails */
+    if (!r->has_payload || r->activate == 0) {
+        return true;
+    }
+    if (r->activate != 1) {
+        trace_virtio_blk_ice_err_activate(req, r->activate);
+        return virtio_blk_ice_reject(req, "activate is %u", r->activate);
+    }
+
+    /* Decision 4: slot in range and programmed, alignment, DUN range */
+    r->key = ice_engine_get_key(s->ice.engine, r->slot, &err);
+    if (!r->key) {
+        trace_virtio_blk_ice_err_slot(req, r->slot);
+        virtio_blk_ice_reject(req, "%s", error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    if (ice_key_check_request(r->key, offset, len, r->dun, &err) < 0) {
+        trace_virtio_blk_ice_err_range(req, r->slot, offset, len, r->dun,
+                                       ice_key_config(r->key)->data_unit_size);
+        virtio_blk_ice_reject(req, "%s", error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    trace_virtio_blk_ice_rw(req, is_write, r->slot, r->dun,
+                            len / ice_key_config(r->key)->data_unit_size);
+
+    if (!is_write) {
+        /* Decrypted in place once the read succeeded */
+        r->data_iov = req->qiov.iov;
+        r->data_niov = req->qiov.niov;
+        r->data_len = len;
+        return true;
+    }
+
+    /* Writes never modify guest memory: encrypt into a bounce buffer */
+    r->bounce = blk_try_blockalign(s->blk, MAX(len, 1));
+    if (!r->bounce) {
+        return virtio_blk_ice_reject(req, "no memory for a %" PRIu64
+                                     "-byte bounce buffer", len);
+    }
+    if (ice_key_encrypt(r->key, r->dun, &req->qiov, r->bounce) < 0) {
+        return virtio_blk_ice_reject(req, "encryption failed");
+    }
+    r->bounce_iov.iov_base = r->bounce;
+    r->bounce_iov.iov_len = len;
+    qemu_iovec_init_external(&req->qiov, &r->bounce_iov, 1);
+    return true;
+}
+
+int virtio_blk_ice_read_done(VirtIOBlockReq *req)
+{
+    VirtIOBlkIceReq *r = &req->ice;
+    QEMUIOVector qiov;
+
+    if (!r->key || r->bounce) {
+        return 0;
+    }
+    qemu_iovec_init_external(&qiov, r->data_iov, r->data_niov);
+    if (qiov.size != r->data_len ||
+        ice_key_decrypt(r->key, r->dun, &qiov) < 0) {
+        return -EIO;
+    }
+    return 0;
+}
+
+void virtio_blk_ice_release_request(VirtIOBlockReq *req)
+{
+    VirtIOBlkIceReq *r = &req->ice;
+
+    ice_key_unref(r->key);
+    r->key = NULL;
+    if (r->bounce) {
+        qemu_vfree(r->bounce);
+        r->bounce = NULL;
+    }
+}
+
+uint8_t virtio_blk_ice_get_caps(VirtIOBlockReq *req, struct iovec *in_iov,
+                                unsigned in_num)
+{
+    VirtIOBlock *s = req->dev;
+    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+    uint32_t caps[ICE_CAPS_MAX];
+    uint8_t buf[1 + sizeof(caps)];
+    size_t len = iov_size(in_iov, in_num);
+    size_t n, count;
+
+    /* Decision 7 */
+    if (!virtio_blk_ice_negotiated(s)) {
+        return VIRTIO_BLK_S_UNSUPP;
+    }
+    if (len < 1 || (len - 1) % 4) {
+        trace_virtio_blk_ice_err_caps_len(req, len);
+        qemu_log_mask(LOG_GUEST_ERROR, "virtio-blk: crypto capabilities "
+                      "buffer of %zu bytes is not 4n+1 bytes\n", len);
+        return VIRTIO_BLK_S_IOERR;
+    }
+    n = ice_engine_get_caps(s->ice.engine, caps, ARRAY_SIZE(caps));
+    count = MIN(MIN(n, ARRAY_SIZE(caps)), (len - 1) / 4);
+    buf[0] = count;
+    for (size_t i = 0; i < count; i++) {
+        virtio_stl_p(vdev, buf + 1 + 4 * i, caps[i]);
+    }
+    iov_from_buf(in_iov, in_num, 0, buf, 1 + 4 * count);
+    trace_virtio_blk_ice_get_caps(req, len, count);
+    return VIRTIO_BLK_S_OK;
+}

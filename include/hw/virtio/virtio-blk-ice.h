@@ -1,0 +1,144 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE): the hooks
+ * hw/block/virtio-blk.c calls, and the state they keep
+ *
+ * The feature follows the proposed VIRTIO change "virtio-blk: Add inline
+ * encryption support" (v2).  The device side, including every decision the
+ * proposal leaves open, is described in docs/system/devices/virtio-blk-ice.rst.
+ * With the feature off (the default), every hook is a no-op.
+ */
+
+#ifndef HW_VIRTIO_BLK_ICE_H
+#define HW_VIRTIO_BLK_ICE_H
+
+#include "hw/block/ice-engine.h"
+#include "migration/vmstate.h"
+
+struct VirtIOBlock;
+struct VirtIOBlockReq;
+struct virtio_blk_config;
+
+/* Per-device state; the first three fields are properties */
+typedef struct VirtIOBlkIce {
+    uint8_t num_slots;          /* "ice-slots" */
+    uint8_t slot_offset;        /* "ice-slot-offset" */
+    char *preload;              /* "ice-preload", see virtio-blk-ice-keys.c */
+    IceEngine *engine;          /* NULL unless ice=on */
+    char **slot_secret;         /* id of the secret in each slot, or NULL */
+    char *migration_slots;      /* slot table in the migration stream */
+    uint32_t migration_slots_len;
+} VirtIOBlkIce;
+
+/*
+ * Per-request state.  virtio_blk_init_request() zeroes it; everything it
+ * holds is released by virtio_blk_ice_release_request().
+ */
+typedef struct VirtIOBlkIceReq {
+    bool has_payload;           /* the header carried a crypto payload */
+    uint8_t slot;
+    uint8_t activate;
+    uint64_t dun;
+    IceKey *key;                /* held from acceptance to completion */
+    void *bounce;               /* ciphertext of a write */
+    struct iovec bounce_iov;
+    struct iovec *data_iov;     /* guest buffers of a read */
+    unsigned data_niov;
+    size_t data_len;
+} VirtIOBlkIceReq;
+
+/**
+ * virtio_blk_ice_realize:
+ * @s: the device, with its properties set
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Check the ice-* properties and, with ice=on, create the engine and
+ * program the slots of ice-preload.  Call before virtio_init().
+ *
+ * Returns: true on success
+ */
+bool virtio_blk_ice_realize(struct VirtIOBlock *s, Error **errp);
+
+/**
+ * virtio_blk_ice_unrealize:
+ * @s: the device
+ *
+ * Evict every slot (wiping the keys) and free the engine.
+ */
+void virtio_blk_ice_unrealize(struct VirtIOBlock *s);
+
+/**
+ * virtio_blk_ice_update_config:
+ * @s: the device
+ * @cfg: the configuration space being built
+ *
+ * Fill in the crypto field when the feature is offered.
+ */
+void virtio_blk_ice_update_config(struct VirtIOBlock *s,
+                                  struct virtio_blk_config *cfg);
+
+/**
+ * virtio_blk_ice_parse_payload:
+ * @req: a request whose 16-byte header has been read
+ * @out_iov: the driver-readable buffers, header included
+ * @out_num: number of elements in @out_iov
+ *
+ * Read the crypto payload that follows the header when the feature was
+ * negotiated and the request type carries one.
+ *
+ * Returns: the payload length to skip after the header (0 or 16), or
+ * -EINVAL when the driver-readable part is too short to hold it
+ */
+int virtio_blk_ice_parse_payload(struct VirtIOBlockReq *req,
+                                 const struct iovec *out_iov,
+                                 unsigned out_num);
+
+/**
+ * virtio_blk_ice_prepare_rw:
+ * @req: a read or write whose range was checked; req->qiov is its data
+ * @is_write: direction
+ *
+ * For activate=1, take a reference to the slot's key and check the
+ * request against it; for a write, encrypt the data into a bounce buffer
+ * and point req->qiov at it.  Rejections are traced and logged as guest
+ * errors.  Runs again, from scratch, when a request is restarted after
+ * werror=stop: the ciphertext is always made from guest memory.
+ *
+ * Returns: false if the request must fail with VIRTIO_BLK_S_IOERR
+ */
+bool virtio_blk_ice_prepare_rw(struct VirtIOBlockReq *req, bool is_write);
+
+/**
+ * virtio_blk_ice_read_done:
+ * @req: a read that completed successfully
+ *
+ * Decrypt the data in the guest's buffers if the read used a key.
+ *
+ * Returns: 0, or -EIO if decryption failed
+ */
+int virtio_blk_ice_read_done(struct VirtIOBlockReq *req);
+
+/**
+ * virtio_blk_ice_release_request:
+ * @req: a request being completed, requeued or dropped
+ *
+ * Drop the key reference and free the bounce buffer.  Idempotent.
+ */
+void virtio_blk_ice_release_request(struct VirtIOBlockReq *req);
+
+/**
+ * virtio_blk_ice_get_caps:
+ * @req: a VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES request
+ * @in_iov: its device-writable buffers, status byte excluded
+ * @in_num: number of elements in @in_iov
+ *
+ * Returns: the status to complete the request with
+ */
+uint8_t virtio_blk_ice_get_caps(struct VirtIOBlockReq *req,
+                                struct iovec *in_iov, unsigned in_num);
+
+/* Subsection of the virtio-blk vmstate: the slot table, never key bytes */
+extern const VMStateDescription vmstate_virtio_blk_ice;
+
+#endif /* HW_VIRTIO_BLK_ICE_H */
