@@ -1,0 +1,945 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest for the virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE)
+ *
+ * The tests act as the guest driver: they build requests with the 32-byte
+ * header in guest memory, and check the status byte, the guest buffers
+ * and the bytes of the disk image on the host.  Expected ciphertexts are
+ * the standard vectors of tests/ice-vectors.h, never the engine's output.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest-single.h"
+#include "qemu/bswap.h"
+#include "qemu/module.h"
+#include "qapi/error.h"
+#include "qobject/qdict.h"
+#include "qobject/qstring.h"
+#include "qobject/qjson.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "libqos/qgraph.h"
+#include "libqos/virtio-blk.h"
+#include "tests/ice-vectors.h"
+
+#define IMG_SIZE            (8 * 1024 * 1024)
+#define ICE_TIMEOUT_US      (30 * 1000 * 1000)
+#define CFG_CRYPTO          96      /* offset of crypto.slot_info */
+#define DEV_ID              "drv0"  /* the id libqos gives the device */
+
+typedef struct IceEnv {
+    char *img;                      /* host path of the disk image */
+} IceEnv;
+
+/* ---- set-up ---- */
+
+static void ice_env_free(void *opaque)
+{
+    IceEnv *env = opaque;
+
+    unlink(env->img);
+    g_free(env->img);
+    g_free(env);
+    qos_invalidate_command_line();
+}
+
+/* @props: -global options for virtio-blk-device, space separated */
+static void *ice_setup_props(GString *cmd_line, const char *props_str)
+{
+    IceEnv *env = g_new0(IceEnv, 1);
+    int fd = g_file_open_tmp("ice-qtest.XXXXXX", &env->img, NULL);
+    g_auto(GStrv) props = g_strsplit(props_str, " ", -1);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+    g_test_queue_destroy(ice_env_free, env);
+
+    g_string_append_printf(cmd_line, " -drive if=none,id=drive0,file=%s,"
+                           "format=raw,auto-read-only=off"
+                           " -object secret,id=boot-key,format=base64,"
+                           "data=K34VFiiu0qar9xWICc9PPA==", env->img);
+    for (char **p = props; *p; p++) {
+        if (**p) {
+            g_string_append_printf(cmd_line, " -global virtio-blk-device.%s",
+                                   *p);
+        }
+    }
+    return env;
+}
+
+/* @arg: the -global options, see ice_setup_props() */
+static void *ice_setup(GString *cmd_line, void *arg)
+{
+    return ice_setup_props(cmd_line, arg ? arg : "");
+}
+
+static void image_read(IceEnv *env, uint64_t off, void *buf, size_t len)
+{
+    int fd = open(env->img, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pread(fd, buf, len, off), ==, len);
+    close(fd);
+}
+
+static void image_write(IceEnv *env, uint64_t off, const void *buf,
+                        size_t len)
+{
+    int fd = open(env->img, O_WRONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, buf, len, off), ==, len);
+    close(fd);
+}
+
+/* Negotiate; accept VIRTIO_BLK_F_ICE if offered and @accept_ice */
+static QVirtQueue *ice_start(QVirtioDevice *dev, QGuestAllocator *alloc,
+                             bool accept_ice)
+{
+    uint64_t features = qvirtio_get_features(dev);
+
+    features &= ~(QVIRTIO_F_BAD_FEATURE |
+                  (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
+                  (1ull << VIRTIO_BLK_F_SCSI));
+    if (!accept_ice) {
+        features &= ~(1ull << VIRTIO_BLK_F_ICE);
+    }
+    qvirtio_set_features(dev, features);
+    {
+        QVirtQueue *vq = qvirtqueue_setup(dev, alloc, 0);
+
+        qvirtio_set_driver_ok(dev);
+        return vq;
+    }
+}
+
+/* ---- requests ---- */
+
+typedef struct IceReq {
+    uint32_t type;
+    uint64_t sector;
+    bool payload;               /* send the 16-byte crypto payload */
+    uint8_t slot;
+    uint8_t activate;
+    uint64_t dun;
+    uint8_t *data;              /* OUT: source; IN: preset, then result */
+    size_t len;
+    const size_t *split;        /* descriptor sizes, 0-terminated */
+    size_t hdr_len;             /* override of the header bytes sent */
+    uint64_t addr;              /* filled in by ice_submit() */
+    uint32_t head;
+} IceReq;
+
+static size_t ice_hdr_len(const IceReq *r)
+{
+    return r->hdr_len ? r->hdr_len : (r->payload ? 32 : 16);
+}
+
+static void ice_submit(QVirtioDevice *dev, QGuestAllocator *alloc,
+                       QVirtQueue *vq, IceReq *r)
+{
+    QTestState *qts = global_qtest;
+    size_t hlen = ice_hdr_len(r);
+    bool dev_writes = r->type != VIRTIO_BLK_T_OUT;
+    uint8_t hdr[32] = { 0 };
+    uint8_t status = 0xff;
+    size_t off = 0;
+
+    stl_le_p(hdr, r->type);
+    stq_le_p(hdr + 8, r->sector);
+    hdr[16] = r->slot;
+    hdr[17] = r->activate;
+    stw_le_p(hdr + 18, 0xa5a5);             /* reserved: must be ignored */
+    stl_le_p(hdr + 20, 0x5a5a5a5a);
+    stq_le_p(hdr + 24, r->dun);
+
+    r->addr = guest_alloc(alloc, hlen + r->len + 1);
+    memwrite(r->addr, hdr, MIN(hlen, sizeof(hdr)));
+    if (r->data) {
+        memwrite(r->addr + hlen, r->data, r->len);
+    }
+    memwrite(r->addr + hlen + r->len, &status, 1);
+
+    r->head = qvirtqueue_add(qts, vq, r->addr, hlen, false, true);
+    for (int i = 0; off < r->len; i++) {
+        size_t n = r->split && r->split[i] ? MIN(r->split[i], r->len - off)
+                                           : r->len - off;
+
+        qvirtqueue_add(qts, vq, r->addr + hlen + off, n, dev_writes, true);
+        off += n;
+    }
+    qvirtqueue_add(qts, vq, r->addr + hlen + r->len, 1, true, false);
+    qvirtqueue_kick(qts, dev, vq, r->head);
+}
+
+/* Collect the status and data of a request the device has used */
+static uint8_t ice_finish(QGuestAllocator *alloc, IceReq *r)
+{
+    size_t hlen = ice_hdr_len(r);
+    uint8_t status = readb(r->addr + hlen + r->len);
+
+    if (r->type != VIRTIO_BLK_T_OUT && r->data) {
+        memread(r->addr + hlen, r->data, r->len);
+    }
+    guest_free(alloc, r->addr);
+    return status;
+}
+
+static uint8_t ice_complete(QVirtioDevice *dev, QGuestAllocator *alloc,
+                            QVirtQueue *vq, IceReq *r)
+{
+    qvirtio_wait_used_elem(global_qtest, dev, vq, r->head, NULL,
+                           ICE_TIMEOUT_US);
+    return ice_finish(alloc, r);
+}
+
+/* Wait until the device used all of @n requests, in any order */
+static void ice_wait_all(QVirtioDevice *dev, QVirtQueue *vq, IceReq *r,
+                         int n)
+{
+    gint64 start = g_get_monotonic_time();
+    int done = 0;
+
+    while (done < n) {
+        uint32_t head;
+
+        dev->bus->get_queue_isr_status(dev, vq);
+        while (qvirtqueue_get_buf(global_qtest, vq, &head, NULL)) {
+            int i;
+
+            for (i = 0; i < n && r[i].head != head; i++) {
+                continue;
+            }
+            g_assert_cmpint(i, <, n);
+            done++;
+        }
+        g_assert(g_get_monotonic_time() - start <= ICE_TIMEOUT_US);
+    }
+}
+
+static uint8_t ice_do(QVirtioDevice *dev, QGuestAllocator *alloc,
+                      QVirtQueue *vq, IceReq *r)
+{
+    ice_submit(dev, alloc, vq, r);
+    return ice_complete(dev, alloc, vq, r);
+}
+
+static uint8_t ice_rw(QVirtioDevice *dev, QGuestAllocator *alloc,
+                      QVirtQueue *vq, uint32_t type, uint64_t offset,
+                      uint8_t *buf, size_t len, uint8_t slot,
+                      uint8_t activate, uint64_t dun, const size_t *split)
+{
+    IceReq r = {
+        .type = type, .sector = offset / 512, .payload = true,
+        .slot = slot, .activate = activate, .dun = dun,
+        .data = buf, .len = len, .split = split,
+    };
+
+    return ice_do(dev, alloc, vq, &r);
+}
+
+/* ---- QMP ---- */
+
+static void ice_add_secret(const char *id, const uint8_t *key, size_t len)
+{
+    g_autofree char *b64 = g_base64_encode(key, len);
+
+    qtest_qmp_assert_success(global_qtest,
+                             "{'execute': 'object-add', 'arguments': {"
+                             " 'qom-type': 'secret', 'id': %s,"
+                             " 'format': 'base64', 'data': %s } }", id, b64);
+}
+
+/* Program a slot; returns NULL or the error description */
+static char *ice_program(unsigned slot, const char *alg, unsigned bits,
+                         unsigned dus, const char *secret)
+{
+    QDict *rsp = qtest_qmp(global_qtest,
+                           "{'execute': 'ice-program-slot', 'arguments': {"
+                           " 'id': %s, 'slot': %u, 'algorithm': %s,"
+                           " 'key-size': %u, 'data-unit-size': %u,"
+                           " 'key-secret': %s } }",
+                           DEV_ID, slot, alg, bits, dus, secret);
+    char *err = NULL;
+
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+static void ice_program_ok(unsigned slot, const char *alg, unsigned bits,
+                           unsigned dus, const char *secret)
+{
+    g_autofree char *err = ice_program(slot, alg, bits, dus, secret);
+
+    g_assert_cmpstr(err, ==, NULL);
+}
+
+/* Load a vector's key under @name and program it into @slot */
+static void ice_program_kat(const IceKat *t, unsigned slot, const char *name)
+{
+    size_t key_len;
+    g_autofree uint8_t *key = unhex(t->key, &key_len);
+
+    ice_add_secret(name, key, key_len);
+    ice_program_ok(slot, ice_kat_alg(t), ice_kat_key_bits(t), t->dus, name);
+}
+
+/* ---- negotiation and configuration ---- */
+
+static void test_feature_off(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq;
+    QDict *rsp;
+
+    g_assert_false(qvirtio_get_features(blk->vdev) &
+                   (1ull << VIRTIO_BLK_F_ICE));
+    vq = ice_start(blk->vdev, alloc, true);
+    /* Config space ends before the crypto field: reads return all ones */
+    g_assert_cmphex(qvirtio_config_readw(blk->vdev, CFG_CRYPTO), ==, 0xffff);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+
+    rsp = qtest_qmp(global_qtest, "{'execute': 'query-ice', 'arguments':"
+                    " { 'id': %s } }", DEV_ID);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"), ==,
+                    "Device '" DEV_ID "' does not have ice=on");
+    qobject_unref(rsp);
+}
+
+static void check_config(QVirtioBlk *blk, QGuestAllocator *alloc,
+                         uint16_t slot_info)
+{
+    QVirtQueue *vq;
+
+    g_assert_true(qvirtio_get_features(blk->vdev) &
+                  (1ull << VIRTIO_BLK_F_ICE));
+    vq = ice_start(blk->vdev, alloc, true);
+    g_assert_cmphex(qvirtio_config_readw(blk->vdev, CFG_CRYPTO), ==,
+                    slot_info);
+    g_assert_cmphex(qvirtio_config_readw(blk->vdev, CFG_CRYPTO + 2), ==, 0);
+    /* 100 bytes: nothing after the crypto field */
+    g_assert_cmphex(qvirtio_config_readb(blk->vdev, CFG_CRYPTO + 4), ==, 0xff);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* slot_info = max_slots << 8 | slot_offset */
+static void test_config_default(void *obj, void *data, QGuestAllocator *alloc)
+{
+    check_config(obj, alloc, 32 << 8 | 0);
+}
+
+static void test_config_16_8(void *obj, void *data, QGuestAllocator *alloc)
+{
+    check_config(obj, alloc, 16 << 8 | 8);
+}
+
+static void test_config_255_1(void *obj, void *data, QGuestAllocator *alloc)
+{
+    check_config(obj, alloc, 255 << 8 | 1);
+}
+
+static void *ice_setup_slots16_off8(GString *cmd_line, void *arg)
+{
+    return ice_setup_props(cmd_line, "ice=on ice-slots=16 ice-slot-offset=8");
+}
+
+static void *ice_setup_slots255_off1(GString *cmd_line, void *arg)
+{
+    return ice_setup_props(cmd_line, "ice=on ice-slots=255 ice-slot-offset=1");
+}
+
+/*
+ * Decision 11: a driver that does not accept the feature gets 16-byte
+ * headers and no crypto on an ice=on device.
+ */
+static void test_not_accepted(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, false);
+    uint8_t buf[512], img[512];
+    IceReq r = { .type = VIRTIO_BLK_T_OUT, .sector = 8, .data = buf,
+                 .len = sizeof(buf) };
+
+    memset(buf, 0x3c, sizeof(buf));
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r),
+                    ==, VIRTIO_BLK_S_OK);
+    image_read(env, 8 * 512, img, sizeof(img));
+    g_assert(!memcmp(img, buf, sizeof(img)));
+
+    memset(buf, 0, sizeof(buf));
+    r.type = VIRTIO_BLK_T_IN;
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(img, buf, sizeof(img)));
+
+    /* The capabilities command needs the feature */
+    r = (IceReq) { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+                   .data = buf, .len = 5 };
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                    VIRTIO_BLK_S_UNSUPP);
+    /* The config field still has its values */
+    g_assert_cmphex(qvirtio_config_readw(blk->vdev, CFG_CRYPTO), ==, 0x2000);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* ---- capabilities (decision 7) ---- */
+
+static void test_caps(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    static const uint32_t want[] = {
+        0x00ff0100, 0x00ff0300, 0x01ff0100, 0x01ff0300,
+        0x02ff0100, 0x02ff0200, 0x02ff0300, 0x03ff0100, 0x03ff0300,
+    };
+    /* Buffers of 4n+1 bytes: fewer, exactly, and more than 9 entries */
+    static const size_t good[] = { 1, 5, 9, 33, 37, 41, 49, 1 + 4 * 64 };
+    static const size_t bad[] = { 2, 3, 4, 6, 8, 36, 38 };
+    uint8_t buf[1 + 4 * 64];
+
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        size_t len = good[i], n = MIN((len - 1) / 4, G_N_ELEMENTS(want));
+        const size_t split[] = { 1, 3, 0 };     /* entries straddle buffers */
+        IceReq r = { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+                     .data = buf, .len = len, .split = split };
+
+        memset(buf, 0xee, sizeof(buf));
+        g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                        VIRTIO_BLK_S_OK);
+        g_assert_cmpuint(buf[0], ==, n);
+        for (size_t j = 0; j < n; j++) {
+            g_assert_cmphex(ldl_le_p(buf + 1 + 4 * j), ==, want[j]);
+        }
+        /* Nothing written past the entries */
+        for (size_t j = 1 + 4 * n; j < len; j++) {
+            g_assert_cmphex(buf[j], ==, 0xee);
+        }
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        IceReq r = { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+                     .data = buf, .len = bad[i] };
+
+        memset(buf, 0xee, sizeof(buf));
+        g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                        VIRTIO_BLK_S_IOERR);
+        g_assert_cmphex(buf[0], ==, 0xee);
+    }
+    /* No data buffer at all: L = 0 */
+    {
+        IceReq r = { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES };
+
+        g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                        VIRTIO_BLK_S_IOERR);
+    }
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* ---- data path against known answers ---- */
+
+/*
+ * For every vector the qtest can use (the NIST CBC rows need an IV the
+ * device derives; the unit test covers them): write the plaintext with
+ * activate=1 through a split layout and compare the image with the
+ * standard ciphertext, read it back with activate=1 (plaintext) and 0
+ * (ciphertext), and write with activate=0 (plaintext on disk).
+ */
+static void test_kat(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    static const size_t wsplit[] = { 7, 505, 16, 1000, 0 };
+    static const size_t rsplit[] = { 513, 3, 4096, 0 };
+    uint64_t offset = 0;
+    unsigned slot = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
+        const IceKat *t = &kats[i];
+        size_t len = (size_t)t->dus * t->units, ct_len;
+        g_autofree uint8_t *pt = g_malloc(len);
+        g_autofree uint8_t *buf = g_malloc(len);
+        g_autofree uint8_t *img = g_malloc(len);
+        g_autofree char *name = g_strdup_printf("kat%zu", i);
+        g_autofree char *hex = NULL;
+
+        if (t->nist_cbc_iv || (!t->ct && !t->ct_sha256)) {
+            continue;
+        }
+        g_test_message("vector %s at offset %" PRIu64, t->name, offset);
+        ice_program_kat(t, slot, name);
+        ice_kat_plaintext(t, pt, len);
+
+        memcpy(buf, pt, len);
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, offset,
+                               buf, len, slot, 1, t->dun, wsplit), ==,
+                        VIRTIO_BLK_S_OK);
+        image_read(env, offset, img, len);
+        if (t->ct) {
+            g_autofree uint8_t *ct = unhex(t->ct, &ct_len);
+
+            for (size_t off = 0; off < len;
+                 off += t->alg == ICE_ALG_AES_ECB ? ct_len : len) {
+                hex = tohex(img + off, ct_len);
+                g_assert_cmpstr(hex, ==, t->ct);
+                g_free(hex);
+                hex = NULL;
+            }
+        }
+        if (t->ct_sha256) {
+            hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, img, len);
+            g_assert_cmpstr(hex, ==, t->ct_sha256);
+        }
+
+        memset(buf, 0xcc, len);
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN, offset,
+                               buf, len, slot, 1, t->dun, rsplit), ==,
+                        VIRTIO_BLK_S_OK);
+        g_assert(!memcmp(buf, pt, len));
+
+        /* activate=0: slot and DUN are ignored (decision 2) */
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN, offset,
+                               buf, len, 250, 0, 12345, NULL), ==,
+                        VIRTIO_BLK_S_OK);
+        g_assert(!memcmp(buf, img, len));
+        memcpy(buf, pt, len);
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, offset,
+                               buf, len, 250, 0, 12345, NULL), ==,
+                        VIRTIO_BLK_S_OK);
+        image_read(env, offset, img, len);
+        g_assert(!memcmp(img, pt, len));
+
+        offset += ROUND_UP(len, 65536);
+        slot++;
+    }
+    g_assert_cmpuint(slot, >=, 12);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/*
+ * Several crypto writes in flight on one queue, each with its own slot
+ * and DUN, adjacent on disk so the block layer may merge them: every
+ * unit must still be encrypted with its own request's key and DUN.
+ */
+static void test_in_flight(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    const IceKat *v10 = NULL, *v4 = NULL;
+    IceReq r[4];
+    uint8_t pt[4][512], img[512];
+    size_t ct_len;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
+        if (!strcmp(kats[i].name, "xts-256/ieee1619-v10")) {
+            v10 = &kats[i];
+        } else if (!strcmp(kats[i].name, "xts-128/ieee1619-v4")) {
+            v4 = &kats[i];
+        }
+    }
+    ice_program_kat(v10, 5, "k-v10");
+    ice_program_kat(v4, 6, "k-v4");
+
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 512; j++) {
+            pt[i][j] = j;
+        }
+        r[i] = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 100 + i,
+                          .payload = true, .activate = 1,
+                          .slot = i & 1 ? 6 : 5,
+                          .dun = i & 1 ? v4->dun : v10->dun,
+                          .data = pt[i], .len = 512 };
+        ice_submit(blk->vdev, alloc, vq, &r[i]);
+    }
+    ice_wait_all(blk->vdev, vq, r, 4);
+    for (int i = 0; i < 4; i++) {
+        g_assert_cmpint(ice_finish(alloc, &r[i]), ==, VIRTIO_BLK_S_OK);
+    }
+    for (int i = 0; i < 4; i++) {
+        g_autofree uint8_t *ct = unhex(i & 1 ? v4->ct : v10->ct, &ct_len);
+
+        image_read(env, (100 + i) * 512, img, sizeof(img));
+        g_assert(!memcmp(img, ct, sizeof(img)));
+    }
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* ---- rejections (decisions 2 and 4) ---- */
+
+typedef struct IceBadCase {
+    const char *what;
+    uint8_t slot;
+    uint8_t activate;
+    uint64_t offset;
+    size_t len;
+    uint64_t dun;
+} IceBadCase;
+
+/*
+ * Run each case as a write and as a read: status IOERR, the image is
+ * byte-for-byte unchanged and the guest's read buffer untouched.
+ * Slot 10 holds an XTS-256 key with 4 KiB data units.
+ */
+static void run_bad_cases(QVirtioBlk *blk, IceEnv *env, QGuestAllocator *alloc,
+                          QVirtQueue *vq, const IceBadCase *cases, size_t n)
+{
+    const size_t region = 1024 * 1024;
+    g_autofree uint8_t *before = g_malloc(region);
+    g_autofree uint8_t *after = g_malloc(region);
+    uint8_t *buf = g_malloc(3 * 4096);
+
+    for (size_t i = 0; i < region; i++) {
+        before[i] = i * 7 + 3;
+    }
+    image_write(env, 0, before, region);
+
+    for (size_t i = 0; i < n; i++) {
+        const IceBadCase *c = &cases[i];
+
+        g_test_message("rejection case: %s", c->what);
+        memset(buf, 0x77, c->len);
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT,
+                               c->offset, buf, c->len, c->slot, c->activate,
+                               c->dun, NULL), ==, VIRTIO_BLK_S_IOERR);
+        image_read(env, 0, after, region);
+        g_assert(!memcmp(before, after, region));
+
+        memset(buf, 0x77, c->len);
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN,
+                               c->offset, buf, c->len, c->slot, c->activate,
+                               c->dun, NULL), ==, VIRTIO_BLK_S_IOERR);
+        for (size_t j = 0; j < c->len; j++) {
+            g_assert_cmphex(buf[j], ==, 0x77);
+        }
+    }
+    g_free(buf);
+}
+
+static void program_slot10(void)
+{
+    uint8_t key[64];
+
+    for (int i = 0; i < 64; i++) {
+        key[i] = i * 3 + 1;
+    }
+    ice_add_secret("k10", key, sizeof(key));
+    ice_program_ok(10, "aes-xts", 256, 4096, "k10");
+}
+
+static void test_reject(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    static const IceBadCase cases[] = {
+        { "activate 2", 10, 2, 8192, 4096, 0 },
+        { "activate 255", 10, 255, 8192, 4096, 0 },
+        { "slot past the last", 32, 1, 8192, 4096, 0 },
+        { "slot 255", 255, 1, 8192, 4096, 0 },
+        { "empty slot", 11, 1, 8192, 4096, 0 },
+        { "offset not a multiple of the data unit", 10, 1, 8192 + 512,
+          4096, 0 },
+        { "length not a multiple of the data unit", 10, 1, 8192, 2048, 0 },
+        { "length of 1.5 data units", 10, 1, 8192, 6144, 0 },
+        { "DUN overflow", 10, 1, 8192, 2 * 4096, UINT64_MAX },
+        { "DUN overflow on the third unit", 10, 1, 8192, 3 * 4096,
+          UINT64_MAX - 1 },
+    };
+
+    program_slot10();
+    run_bad_cases(blk, data, alloc, vq, cases, G_N_ELEMENTS(cases));
+
+    /* The last DUN may be exactly 2^64 - 1 */
+    {
+        uint8_t buf[2 * 4096] = { 0 };
+
+        g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, 8192,
+                               buf, sizeof(buf), 10, 1, UINT64_MAX - 1, NULL),
+                        ==, VIRTIO_BLK_S_OK);
+    }
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* With ice-slot-offset=8 and 16 slots, valid slots are 8..23 */
+static void test_reject_offset(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    static const IceBadCase cases[] = {
+        { "slot below the offset", 7, 1, 8192, 4096, 0 },
+        { "slot 0 below the offset", 0, 1, 8192, 4096, 0 },
+        { "slot past offset + slots", 24, 1, 8192, 4096, 0 },
+    };
+    g_autofree char *err = ice_program(7, "aes-xts", 256, 4096, "boot-key");
+
+    g_assert_cmpstr(err, ==, "slot 7 is out of range (valid slots: 8 to 23)");
+    program_slot10();
+    run_bad_cases(blk, data, alloc, vq, cases, G_N_ELEMENTS(cases));
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* Decision 5: FLUSH consumes the payload and ignores it */
+static void test_flush(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    IceReq r = { .type = VIRTIO_BLK_T_FLUSH, .payload = true, .slot = 200,
+                 .activate = 7, .dun = UINT64_MAX };
+
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/*
+ * Decision 3: an IN request whose driver-readable part is shorter than 32
+ * bytes is a malformed header: the device stops processing the queue
+ * (virtio_error) and QEMU stays up.
+ */
+static void test_short_header(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    uint8_t buf[512];
+    IceReq r = { .type = VIRTIO_BLK_T_IN, .payload = true, .hdr_len = 24,
+                 .data = buf, .len = sizeof(buf) };
+    QDict *rsp;
+
+    ice_submit(blk->vdev, alloc, vq, &r);
+    qtest_clock_step(global_qtest, 100 * 1000 * 1000);
+    g_assert_false(qvirtqueue_get_buf(global_qtest, vq, NULL, NULL));
+    rsp = qtest_qmp(global_qtest, "{'execute': 'query-status'}");
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* ---- host key management (section 4) ---- */
+
+static char *qmp_error(const char *cmd, const char *args)
+{
+    QDict *rsp = qtest_qmp(global_qtest, "{'execute': %s, 'arguments': %p}",
+                           cmd, qobject_from_json(args, &error_abort));
+    char *desc = NULL;
+
+    if (qdict_haskey(rsp, "error")) {
+        desc = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return desc;
+}
+
+static void expect_qmp_error(const char *cmd, const char *args,
+                             const char *want)
+{
+    g_autofree char *desc = qmp_error(cmd, args);
+
+    g_assert_cmpstr(desc, ==, want);
+}
+
+static void test_qmp(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    /* A key whose bytes are easy to spot in any output */
+    uint8_t key[64];
+    g_autofree char *key_b64 = NULL, *key_hex = NULL, *reply = NULL;
+    QDict *rsp, *ret;
+    QList *slots;
+    QDict *slot;
+    uint8_t buf[4096];
+
+    for (int i = 0; i < 64; i++) {
+        key[i] = i < 32 ? 0xa5 : 0x5a;
+    }
+    key_b64 = g_base64_encode(key, sizeof(key));
+    key_hex = tohex(key, sizeof(key));
+    ice_add_secret("qk", key, sizeof(key));
+    ice_add_secret("short", key, 16);
+
+    expect_qmp_error("ice-program-slot", "{'id': 'nope', 'slot': 1, "
+                     "'algorithm': 'aes-xts', 'key-size': 256, "
+                     "'data-unit-size': 4096, 'key-secret': 'qk'}",
+                     "Device 'nope' not found");
+    expect_qmp_error("ice-program-slot", "{'id': '/machine/unattached', "
+                     "'slot': 1, 'algorithm': 'aes-xts', 'key-size': 256, "
+                     "'data-unit-size': 4096, 'key-secret': 'qk'}",
+                     "Device '/machine/unattached' is not a virtio-blk "
+                     "device");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 40, "
+                     "'algorithm': 'aes-xts', 'key-size': 256, "
+                     "'data-unit-size': 4096, 'key-secret': 'qk'}",
+                     "slot 40 is out of range (valid slots: 0 to 31)");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
+                     "'algorithm': 'aes-xts', 'key-size': 192, "
+                     "'data-unit-size': 4096, 'key-secret': 'qk'}",
+                     "aes-xts does not support 192-bit keys");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
+                     "'algorithm': 'aes-ecb', 'key-size': 512, "
+                     "'data-unit-size': 4096, 'key-secret': 'qk'}",
+                     "aes-ecb does not support 512-bit keys");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
+                     "'algorithm': 'aes-xts', 'key-size': 100, "
+                     "'data-unit-size': 4096, 'key-secret': 'qk'}",
+                     "key-size 100 is not 128, 192 or 256");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
+                     "'algorithm': 'aes-xts', 'key-size': 256, "
+                     "'data-unit-size': 3000, 'key-secret': 'qk'}",
+                     "data unit size 3000 is not a power of two from 512 "
+                     "to 65536");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
+                     "'algorithm': 'aes-xts', 'key-size': 256, "
+                     "'data-unit-size': 4096, 'key-secret': 'missing'}",
+                     "No secret with id 'missing'");
+    expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
+                     "'algorithm': 'aes-xts', 'key-size': 256, "
+                     "'data-unit-size': 4096, 'key-secret': 'short'}",
+                     "secret 'short' holds 16 bytes, a 256-bit aes-xts key "
+                     "needs 64");
+    expect_qmp_error("ice-evict-slot", "{'id': 'drv0', 'slot': 32}",
+                     "slot 32 is out of range (valid slots: 0 to 31)");
+    expect_qmp_error("query-ice", "{'id': 'nope'}", "Device 'nope' not found");
+
+    /* Program by qdev id and by QOM path of the proxy */
+    ice_program_ok(1, "aes-xts", 256, 4096, "qk");
+    qtest_qmp_assert_success(global_qtest,
+                             "{'execute': 'ice-program-slot', 'arguments': {"
+                             " 'id': '/machine/peripheral/drv0', 'slot': 2,"
+                             " 'algorithm': 'essiv-aes-cbc', 'key-size': 128,"
+                             " 'data-unit-size': 512, 'key-secret': 'short' }"
+                             "}");
+
+    rsp = qtest_qmp(global_qtest, "{'execute': 'query-ice', 'arguments':"
+                    " { 'id': 'drv0' } }");
+    ret = qdict_get_qdict(rsp, "return");
+    g_assert_cmpint(qdict_get_int(ret, "max-slots"), ==, 32);
+    g_assert_cmpint(qdict_get_int(ret, "slot-offset"), ==, 0);
+    g_assert_cmpint(qlist_size(qdict_get_qlist(ret, "capabilities")), ==, 9);
+    slots = qdict_get_qlist(ret, "slots");
+    g_assert_cmpint(qlist_size(slots), ==, 2);
+    slot = qobject_to(QDict, qlist_peek(slots));
+    g_assert_cmpint(qdict_get_int(slot, "slot"), ==, 1);
+    g_assert_cmpstr(qdict_get_str(slot, "algorithm"), ==, "aes-xts");
+    g_assert_cmpint(qdict_get_int(slot, "key-size"), ==, 256);
+    g_assert_cmpint(qdict_get_int(slot, "data-unit-size"), ==, 4096);
+    g_assert_cmpstr(qdict_get_str(slot, "key-secret"), ==, "qk");
+    /* No key bytes anywhere in the reply */
+    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
+    g_assert_null(strstr(reply, key_b64));
+    g_assert_null(strcasestr(reply, key_hex));
+    g_assert_null(strstr(reply, "a5a5a5a5"));
+    qobject_unref(rsp);
+
+    /* HMP shows the same, without key bytes */
+    rsp = qtest_qmp(global_qtest, "{'execute': 'human-monitor-command',"
+                    " 'arguments': { 'command-line': 'info ice drv0' } }");
+    g_assert_nonnull(strstr(qdict_get_str(rsp, "return"),
+                            "slot 1: aes-xts 256-bit, data unit 4096, key "
+                            "from secret 'qk'"));
+    g_assert_null(strcasestr(qdict_get_str(rsp, "return"), "a5a5"));
+    qobject_unref(rsp);
+
+    /* I/O works, then fails after evict */
+    memset(buf, 1, sizeof(buf));
+    g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, 0, buf,
+                           sizeof(buf), 1, 1, 9, NULL), ==, VIRTIO_BLK_S_OK);
+    qtest_qmp_assert_success(global_qtest, "{'execute': 'ice-evict-slot',"
+                             " 'arguments': { 'id': 'drv0', 'slot': 1 } }");
+    g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN, 0, buf,
+                           sizeof(buf), 1, 1, 9, NULL), ==,
+                    VIRTIO_BLK_S_IOERR);
+    /* HMP evict and program */
+    rsp = qtest_qmp(global_qtest, "{'execute': 'human-monitor-command',"
+                    " 'arguments': { 'command-line':"
+                    " 'ice_program_slot drv0 1 aes-xts 256 4096 qk' } }");
+    g_assert_cmpstr(qdict_get_str(rsp, "return"), ==, "");
+    qobject_unref(rsp);
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN, 0, buf,
+                           sizeof(buf), 1, 1, 9, NULL), ==, VIRTIO_BLK_S_OK);
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 1);
+    }
+    rsp = qtest_qmp(global_qtest, "{'execute': 'human-monitor-command',"
+                    " 'arguments': { 'command-line': 'ice_evict_slot drv0 2'"
+                    " } }");
+    g_assert_cmpstr(qdict_get_str(rsp, "return"), ==, "");
+    qobject_unref(rsp);
+
+    /* Decision 9: keys survive a device reset */
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+    qvirtio_reset(blk->vdev);
+    qvirtio_set_acknowledge(blk->vdev);
+    qvirtio_set_driver(blk->vdev);
+    vq = ice_start(blk->vdev, alloc, true);
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN, 0, buf,
+                           sizeof(buf), 1, 1, 9, NULL), ==, VIRTIO_BLK_S_OK);
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 1);
+    }
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/* Slots programmed on the command line with ice-preload */
+static void *ice_setup_preload(GString *cmd_line, void *arg)
+{
+    return ice_setup_props(cmd_line, "ice=on ice-preload=3:aes-ecb:128:512:boot-key");
+}
+
+static void test_preload(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    const IceKat *t = NULL;
+    uint8_t buf[512], img[512];
+    g_autofree uint8_t *ct = NULL;
+    size_t ct_len;
+
+    /* boot-key is the NIST SP 800-38A AES-128 key */
+    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
+        if (!strcmp(kats[i].name, "ecb-128/sp800-38a-f.1.1")) {
+            t = &kats[i];
+        }
+    }
+    ct = unhex(t->ct, &ct_len);
+    ice_kat_plaintext(t, buf, sizeof(buf));
+    g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, 4096, buf,
+                           sizeof(buf), 3, 1, 0, NULL), ==, VIRTIO_BLK_S_OK);
+    image_read(env, 4096, img, sizeof(img));
+    g_assert(!memcmp(img, ct, ct_len));
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+static void register_virtio_blk_ice_test(void)
+{
+    QOSGraphTestOptions on = { .before = ice_setup, .arg = (void *)"ice=on" };
+    QOSGraphTestOptions off = { .before = ice_setup, .arg = (void *)"" };
+    QOSGraphTestOptions off8 = { .before = ice_setup_slots16_off8 };
+    QOSGraphTestOptions max = { .before = ice_setup_slots255_off1 };
+    QOSGraphTestOptions preload = { .before = ice_setup_preload };
+
+    qos_add_test("ice/feature-off", "virtio-blk", test_feature_off, &off);
+    qos_add_test("ice/config-default", "virtio-blk", test_config_default, &on);
+    qos_add_test("ice/config-16-slots-offset-8", "virtio-blk",
+                 test_config_16_8, &off8);
+    qos_add_test("ice/config-255-slots-offset-1", "virtio-blk",
+                 test_config_255_1, &max);
+    qos_add_test("ice/not-accepted", "virtio-blk", test_not_accepted, &on);
+    qos_add_test("ice/caps", "virtio-blk", test_caps, &on);
+    qos_add_test("ice/known-answers", "virtio-blk", test_kat, &on);
+    qos_add_test("ice/in-flight", "virtio-blk", test_in_flight, &on);
+    qos_add_test("ice/reject", "virtio-blk", test_reject, &on);
+    qos_add_test("ice/reject-slot-offset", "virtio-blk", test_reject_offset,
+                 &off8);
+    qos_add_test("ice/flush", "virtio-blk", test_flush, &on);
+    qos_add_test("ice/short-header", "virtio-blk", test_short_header, &on);
+    qos_add_test("ice/qmp", "virtio-blk", test_qmp, &on);
+    qos_add_test("ice/preload", "virtio-blk", test_preload, &preload);
+}
+
+libqos_init(register_virtio_blk_ice_test);
