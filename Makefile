@@ -10,11 +10,13 @@ NINJA ?= ninja
 # What `make` builds: the emulator, the tools and everything the tests run.
 ICE_TARGETS = qemu-system-x86_64 qemu-img qemu-io \
 	storage-daemon/qemu-storage-daemon tests/qtest/qos-test
-# Plus our unit tests and benchmarks, by naming convention
-# (tests/unit/test-ice-*, tests/bench/ice-*), as the build knows them once
-# build.ninja is up to date.
-ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | \
-	sed -n 's,^\(tests/unit/test-ice[-a-z0-9]*\|tests/bench/ice[-a-z0-9]*\): .*,\1,p'
+# Plus our unit tests, qtests and benchmarks, by naming convention
+# (tests/unit/test-ice-*, tests/qtest/*ice*-test, tests/bench/ice-*), as the
+# build knows them once build.ninja is up to date.
+ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
+	-e 's,^\(tests/unit/test-ice[-a-z0-9]*\): .*,\1,p' \
+	-e 's,^\(tests/qtest/[-a-z0-9]*-ice-[-a-z0-9]*-test\): .*,\1,p' \
+	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
 
 .PHONY: all build configure check series demo bench update-patches clean distclean help
 

@@ -196,8 +196,8 @@ static int virtio_blk_ice_post_load(void *opaque, int version_id)
     return 0;
 }
 
-const VMStateDescription vmstate_virtio_blk_ice = {
-    .name = "virtio-blk/ice",
+static const VMStateDescription vmstate_virtio_blk_ice_slots = {
+    .name = "virtio-blk-ice/slots",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = virtio_blk_ice_vmstate_needed,
@@ -208,6 +208,28 @@ const VMStateDescription vmstate_virtio_blk_ice = {
         VMSTATE_VBUFFER_ALLOC_UINT32(ice.migration_slots, VirtIOBlock, 1,
                                      NULL, ice.migration_slots_len),
         VMSTATE_END_OF_LIST()
+    },
+};
+
+/*
+ * Saved at the end of virtio-blk's device data (VirtioDeviceClass::save).
+ * It has no fields, only subsections that are sent when needed, so devices
+ * without ice=on produce the same stream as before, and an older QEMU
+ * refuses a stream with slots instead of misreading it.  (A subsection of
+ * the outer "virtio-blk" vmstate would not do: the virtio core loads its
+ * own "virtio/..." subsections after the device data and would take
+ * "virtio-blk/..." for one of them.)
+ */
+const VMStateDescription vmstate_virtio_blk_ice = {
+    .name = "virtio-blk-ice",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_virtio_blk_ice_slots,
+        NULL
     },
 };
 

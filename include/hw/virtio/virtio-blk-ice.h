@@ -138,7 +138,10 @@ void virtio_blk_ice_release_request(struct VirtIOBlockReq *req);
 uint8_t virtio_blk_ice_get_caps(struct VirtIOBlockReq *req,
                                 struct iovec *in_iov, unsigned in_num);
 
-/* Subsection of the virtio-blk vmstate: the slot table, never key bytes */
+/*
+ * Saved after virtio-blk's request list: the slot table, never key bytes,
+ * in a subsection only sent with ice=on
+ */
 extern const VMStateDescription vmstate_virtio_blk_ice;
 
 #endif /* HW_VIRTIO_BLK_ICE_H */
