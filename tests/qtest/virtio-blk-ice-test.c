@@ -29,6 +29,7 @@
 
 typedef struct IceEnv {
     char *img;                      /* host path of the disk image */
+    char *blkdebug;                 /* blkdebug rules, or NULL */
 } IceEnv;
 
 /* ---- set-up ---- */
@@ -39,12 +40,21 @@ static void ice_env_free(void *opaque)
 
     unlink(env->img);
     g_free(env->img);
+    if (env->blkdebug) {
+        unlink(env->blkdebug);
+        g_free(env->blkdebug);
+    }
     g_free(env);
     qos_invalidate_command_line();
 }
 
-/* @props: -global options for virtio-blk-device, space separated */
-static void *ice_setup_props(GString *cmd_line, const char *props_str)
+/*
+ * @props: -global options for virtio-blk-device, space separated
+ * @drive: -drive options ending with the key that takes the image's path
+ * @extra: more command line
+ */
+static void *ice_setup_full(GString *cmd_line, const char *props_str,
+                            const char *drive, const char *extra)
 {
     IceEnv *env = g_new0(IceEnv, 1);
     int fd = g_file_open_tmp("ice-qtest.XXXXXX", &env->img, NULL);
@@ -55,10 +65,11 @@ static void *ice_setup_props(GString *cmd_line, const char *props_str)
     close(fd);
     g_test_queue_destroy(ice_env_free, env);
 
-    g_string_append_printf(cmd_line, " -drive if=none,id=drive0,file=%s,"
-                           "format=raw,auto-read-only=off"
-                           " -object secret,id=boot-key,format=base64,"
-                           "data=K34VFiiu0qar9xWICc9PPA==", env->img);
+    g_string_append_printf(cmd_line, " -drive if=none,id=drive0,");
+    g_string_append_printf(cmd_line, "%s%s", drive, env->img);
+    g_string_append_printf(cmd_line, " -object secret,id=boot-key,"
+                           "format=base64,data=K34VFiiu0qar9xWICc9PPA== %s",
+                           extra);
     for (char **p = props; *p; p++) {
         if (**p) {
             g_string_append_printf(cmd_line, " -global virtio-blk-device.%s",
@@ -68,7 +79,13 @@ static void *ice_setup_props(GString *cmd_line, const char *props_str)
     return env;
 }
 
-/* @arg: the -global options, see ice_setup_props() */
+static void *ice_setup_props(GString *cmd_line, const char *props)
+{
+    return ice_setup_full(cmd_line, props,
+                          "format=raw,auto-read-only=off,file=", "");
+}
+
+/* @arg: the -global options, see ice_setup_full() */
 static void *ice_setup(GString *cmd_line, void *arg)
 {
     return ice_setup_props(cmd_line, arg ? arg : "");
@@ -915,6 +932,130 @@ static void test_preload(void *obj, void *data, QGuestAllocator *alloc)
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
 
+/* ---- error actions and IOThreads (section 5) ---- */
+
+/* The first write (or read) fails with EIO and the VM stops */
+static void *ice_setup_stop_on_error(GString *cmd_line, const char *event)
+{
+    g_autofree char *rules = NULL, *drive = NULL;
+    char *path;
+    int fd = g_file_open_tmp("ice-blkdebug.XXXXXX", &path, NULL);
+    IceEnv *env;
+
+    g_assert_cmpint(fd, >=, 0);
+    /* Only at sector 64: realize reads sector 0 to guess the geometry */
+    rules = g_strdup_printf("[inject-error]\nevent = \"%s\"\nerrno = \"5\"\n"
+                            "sector = \"64\"\nonce = \"on\"\n", event);
+    g_assert_cmpint(write(fd, rules, strlen(rules)), ==, strlen(rules));
+    close(fd);
+    drive = g_strdup_printf("driver=raw,werror=stop,rerror=stop,"
+                            "file.driver=blkdebug,file.config=%s,"
+                            "file.image.filename=", path);
+    env = ice_setup_full(cmd_line, "ice=on", drive, "");
+    env->blkdebug = path;
+    return env;
+}
+
+static void *ice_setup_werror(GString *cmd_line, void *arg)
+{
+    return ice_setup_stop_on_error(cmd_line, "write_aio");
+}
+
+static void *ice_setup_rerror(GString *cmd_line, void *arg)
+{
+    return ice_setup_stop_on_error(cmd_line, "read_aio");
+}
+
+/*
+ * Wait until the device used @r; whenever an I/O error has paused the VM,
+ * resume it.  Returns how many times it resumed.
+ */
+static int ice_wait_or_resume(QVirtioDevice *dev, QVirtQueue *vq, IceReq *r)
+{
+    gint64 start = g_get_monotonic_time();
+    int resumed = 0;
+
+    for (;;) {
+        uint32_t head;
+        QDict *rsp;
+        bool paused;
+
+        dev->bus->get_queue_isr_status(dev, vq);
+        if (qvirtqueue_get_buf(global_qtest, vq, &head, NULL)) {
+            g_assert_cmpuint(head, ==, r->head);
+            return resumed;
+        }
+        rsp = qtest_qmp(global_qtest, "{'execute': 'query-status'}");
+        paused = !strcmp(qdict_get_str(qdict_get_qdict(rsp, "return"),
+                                       "status"), "io-error");
+        qobject_unref(rsp);
+        if (paused) {
+            qtest_qmp_assert_success(global_qtest, "{'execute': 'cont'}");
+            resumed++;
+        }
+        g_assert(g_get_monotonic_time() - start <= ICE_TIMEOUT_US);
+    }
+}
+
+/*
+ * A crypto request that fails with werror/rerror=stop is requeued and
+ * parsed again on 'cont': the disk must end up with exactly one layer of
+ * encryption and the guest with exactly one decryption.
+ */
+static void test_stop_restart(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    const IceKat *t = NULL;
+    uint8_t pt[512], img[512], buf[512];
+    g_autofree uint8_t *ct = NULL;
+    size_t ct_len;
+    int resumed;
+    IceReq r;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
+        if (!strcmp(kats[i].name, "xts-128/ieee1619-v4")) {
+            t = &kats[i];
+        }
+    }
+    ct = unhex(t->ct, &ct_len);
+    ice_program_kat(t, 4, "k-stop");
+    ice_kat_plaintext(t, pt, sizeof(pt));
+
+    /* Write: fails once, VM stops, 'cont' retries it */
+    memcpy(buf, pt, sizeof(buf));
+    r = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 64, .payload = true,
+                   .slot = 4, .activate = 1, .dun = t->dun, .data = buf,
+                   .len = sizeof(buf) };
+    ice_submit(blk->vdev, alloc, vq, &r);
+    resumed = ice_wait_or_resume(blk->vdev, vq, &r);
+    g_assert_cmpint(ice_finish(alloc, &r), ==, VIRTIO_BLK_S_OK);
+    image_read(env, 64 * 512, img, sizeof(img));
+    g_assert(!memcmp(img, ct, sizeof(img)));
+
+    /* Read: decrypted exactly once */
+    memset(buf, 0, sizeof(buf));
+    r = (IceReq) { .type = VIRTIO_BLK_T_IN, .sector = 64, .payload = true,
+                   .slot = 4, .activate = 1, .dun = t->dun, .data = buf,
+                   .len = sizeof(buf) };
+    ice_submit(blk->vdev, alloc, vq, &r);
+    resumed += ice_wait_or_resume(blk->vdev, vq, &r);
+    g_assert_cmpint(ice_finish(alloc, &r), ==, VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, pt, sizeof(buf)));
+
+    /* The injected error really stopped the VM once */
+    g_assert_cmpint(resumed, ==, 1);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+static void *ice_setup_iothread(GString *cmd_line, void *arg)
+{
+    return ice_setup_full(cmd_line, "ice=on iothread=io0 num-queues=2",
+                          "format=raw,auto-read-only=off,aio=threads,file=",
+                          "-object iothread,id=io0");
+}
+
 static void register_virtio_blk_ice_test(void)
 {
     QOSGraphTestOptions on = { .before = ice_setup, .arg = (void *)"ice=on" };
@@ -940,6 +1081,14 @@ static void register_virtio_blk_ice_test(void)
     qos_add_test("ice/short-header", "virtio-blk", test_short_header, &on);
     qos_add_test("ice/qmp", "virtio-blk", test_qmp, &on);
     qos_add_test("ice/preload", "virtio-blk", test_preload, &preload);
+    qos_add_test("ice/werror-stop-restart", "virtio-blk", test_stop_restart,
+                 &(QOSGraphTestOptions) { .before = ice_setup_werror });
+    qos_add_test("ice/rerror-stop-restart", "virtio-blk", test_stop_restart,
+                 &(QOSGraphTestOptions) { .before = ice_setup_rerror });
+    qos_add_test("ice/known-answers-iothread", "virtio-blk", test_kat,
+                 &(QOSGraphTestOptions) { .before = ice_setup_iothread });
+    qos_add_test("ice/in-flight-iothread", "virtio-blk", test_in_flight,
+                 &(QOSGraphTestOptions) { .before = ice_setup_iothread });
 }
 
 libqos_init(register_virtio_blk_ice_test);
