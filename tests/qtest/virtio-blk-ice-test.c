@@ -68,8 +68,9 @@ static void *ice_setup_full(GString *cmd_line, const char *props_str,
     g_string_append_printf(cmd_line, " -drive if=none,id=drive0,");
     g_string_append_printf(cmd_line, "%s%s", drive, env->img);
     g_string_append_printf(cmd_line, " -object secret,id=boot-key,"
-                           "format=base64,data=K34VFiiu0qar9xWICc9PPA== %s",
-                           extra);
+                           "format=base64,data=K34VFiiu0qar9xWICc9PPA== "
+                           "-drive if=none,id=spare,file=null-co://,"
+                           "format=raw %s", extra);
     for (char **p = props; *p; p++) {
         if (**p) {
             g_string_append_printf(cmd_line, " -global virtio-blk-device.%s",
@@ -901,6 +902,46 @@ static void test_qmp(void *obj, void *data, QGuestAllocator *alloc)
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
 
+/* Invalid properties fail at realize with a message naming the problem */
+static void test_realize_errors(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const struct {
+        const char *props;
+        const char *error;
+    } cases[] = {
+        { "'ice': true, 'ice-slots': 0",
+          "ice-slots must be between 1 and 255" },
+        { "'ice': true, 'ice-slots': 200, 'ice-slot-offset': 100",
+          "ice-slot-offset (100) + ice-slots (200) exceeds 256: slot "
+          "numbers are 8 bits wide" },
+        { "'ice-preload': '0:aes-xts:256:4096:boot-key'",
+          "ice-preload needs ice=on" },
+        { "'ice': true, 'ice-preload': '0:aes-xts:256'",
+          "ice-preload: '0:aes-xts:256' is not SLOT:ALGORITHM:KEY_BITS:"
+          "DATA_UNIT_SIZE:SECRET_ID" },
+        { "'ice': true, 'ice-preload': '0:aes-cbc:128:512:boot-key'",
+          "ice-preload: unknown algorithm 'aes-cbc' (aes-xts, "
+          "bitlocker-aes-cbc, aes-ecb or essiv-aes-cbc)" },
+        { "'ice': true, 'ice-preload': '0:aes-ecb:128:512:nokey'",
+          "ice-preload: slot 0: No secret with id 'nokey'" },
+        { "'ice': true, 'ice-preload': '40:aes-ecb:128:512:boot-key'",
+          "ice-preload: slot 40: slot 40 is out of range (valid slots: 0 "
+          "to 31)" },
+        { "'ice': true, 'ice-preload': '1:aes-xts:128:512:boot-key'",
+          "ice-preload: slot 1: secret 'boot-key' holds 16 bytes, a 128-bit "
+          "aes-xts key needs 32" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *args = g_strdup_printf(
+            "{'driver': 'virtio-blk-pci', 'id': 'bad%zu', 'drive': 'spare', "
+            "%s}", i, cases[i].props);
+        g_autofree char *desc = qmp_error("device_add", args);
+
+        g_assert_cmpstr(desc, ==, cases[i].error);
+    }
+}
+
 /* Slots programmed on the command line with ice-preload */
 static void *ice_setup_preload(GString *cmd_line, void *arg)
 {
@@ -1049,6 +1090,13 @@ static void test_stop_restart(void *obj, void *data, QGuestAllocator *alloc)
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
 
+static void *ice_setup_io_uring(GString *cmd_line, void *arg)
+{
+    return ice_setup_full(cmd_line, "ice=on iothread=io0",
+                          "format=raw,auto-read-only=off,aio=io_uring,file=",
+                          "-object iothread,id=io0");
+}
+
 static void *ice_setup_iothread(GString *cmd_line, void *arg)
 {
     return ice_setup_full(cmd_line, "ice=on iothread=io0 num-queues=2",
@@ -1089,6 +1137,10 @@ static void register_virtio_blk_ice_test(void)
                  &(QOSGraphTestOptions) { .before = ice_setup_iothread });
     qos_add_test("ice/in-flight-iothread", "virtio-blk", test_in_flight,
                  &(QOSGraphTestOptions) { .before = ice_setup_iothread });
+    qos_add_test("ice/known-answers-io-uring", "virtio-blk", test_kat,
+                 &(QOSGraphTestOptions) { .before = ice_setup_io_uring });
+    qos_add_test("ice/realize-errors", "virtio-blk", test_realize_errors,
+                 &off);
 }
 
 libqos_init(register_virtio_blk_ice_test);

@@ -20,9 +20,11 @@ void hmp_ice_program_slot(Monitor *mon, const QDict *qdict)
     int alg;
 
     alg = qapi_enum_parse(&IceCryptoAlgorithm_lookup,
-                          qdict_get_str(qdict, "algorithm"), -1, &err);
+                          qdict_get_str(qdict, "algorithm"), -1, NULL);
     if (alg < 0) {
-        hmp_handle_error(mon, err);
+        monitor_printf(mon, "Error: unknown algorithm '%s' (aes-xts, "
+                       "bitlocker-aes-cbc, aes-ecb or essiv-aes-cbc)\n",
+                       qdict_get_str(qdict, "algorithm"));
         return;
     }
     if (slot < 0 || slot > UINT8_MAX || key_size < 0 ||

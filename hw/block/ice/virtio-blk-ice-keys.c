@@ -95,8 +95,10 @@ static bool virtio_blk_ice_load_one(VirtIOBlock *s, const char *entry,
                    "DATA_UNIT_SIZE:SECRET_ID", entry);
         return false;
     }
-    alg = qapi_enum_parse(&IceCryptoAlgorithm_lookup, f[1], -1, errp);
+    alg = qapi_enum_parse(&IceCryptoAlgorithm_lookup, f[1], -1, NULL);
     if (alg < 0) {
+        error_setg(errp, "unknown algorithm '%s' (aes-xts, "
+                   "bitlocker-aes-cbc, aes-ecb or essiv-aes-cbc)", f[1]);
         return false;
     }
     cfg.alg = alg;
