@@ -16,6 +16,7 @@ ICE_TARGETS = qemu-system-x86_64 qemu-img qemu-io \
 ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
 	-e 's,^\(tests/unit/test-ice[-a-z0-9]*\): .*,\1,p' \
 	-e 's,^\(tests/qtest/[-a-z0-9]*-ice-[-a-z0-9]*-test\): .*,\1,p' \
+	-e 's,^\(tests/qtest/ice-io\): .*,\1,p' \
 	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
 
 .PHONY: all build configure check series demo bench update-patches clean distclean help
@@ -48,6 +49,12 @@ check:
 	 { echo "set-up or build failed"; echo "0 passed, 1 failed"; exit 1; }
 	@scripts/run-checks $(BUILD)
 
+# The main job on a fresh machine: set up, build, show the round trip.
+demo:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory build >/dev/null
+	@scripts/demo $(BUILD)
+
 # Benchmarks print tables; they are not pass/fail tests.
 bench: build
 	$(BUILD)/qemu/tests/bench/ice-engine-bench --csv $(BUILD)/ice-engine-bench.csv
@@ -68,6 +75,7 @@ distclean:
 help:
 	@echo "make            build QEMU with the overlay (runs ./configure if needed)"
 	@echo "make check      install deps, build, run all tests; prints 'N passed, N failed'"
+	@echo "make demo       write and read through an ICE disk, decrypt with openssl"
 	@echo "make bench      engine throughput next to raw libgcrypt"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
 	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"

@@ -18,9 +18,9 @@
 #include "libqos/libqos-pc.h"
 #include "libqos/virtio.h"
 #include "libqos/virtio-pci.h"
+#include "ice-req.h"
 
 #define IMG_SIZE        (4 * 1024 * 1024)
-#define TIMEOUT_US      (30 * 1000 * 1000)
 #define DEVFN           QPCI_DEVFN(4, 0)
 /* AES-256-XTS key material (64 bytes), base64 */
 #define KEY_B64 "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY3ODkwQUJDREVGR0hJ" \
@@ -42,22 +42,13 @@ static QOSState *boot(const char *img, const char *secret, const char *extra)
 /* Reset the device, negotiate VIRTIO_BLK_F_ICE, set up queue 0 */
 static void start_driver(Side *s)
 {
-    QVirtioDevice *vdev;
-    uint64_t features;
-
     s->dev = g_new0(QVirtioPCIDevice, 1);
     virtio_pci_init(s->dev, s->qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
-    vdev = &s->dev->vdev;
     qvirtio_pci_device_enable(s->dev);
-    qvirtio_start_device(vdev);
-    features = qvirtio_get_features(vdev);
-    g_assert_true(features & (1ull << VIRTIO_BLK_F_ICE));
-    features &= ~(QVIRTIO_F_BAD_FEATURE | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
-                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
-                  (1ull << VIRTIO_BLK_F_SCSI));
-    qvirtio_set_features(vdev, features);
-    s->vq = qvirtqueue_setup(vdev, &s->qs->alloc, 0);
-    qvirtio_set_driver_ok(vdev);
+    qvirtio_start_device(&s->dev->vdev);
+    g_assert_true(qvirtio_get_features(&s->dev->vdev) &
+                  (1ull << VIRTIO_BLK_F_ICE));
+    s->vq = ice_req_start_device(&s->dev->vdev, &s->qs->alloc, true);
 }
 
 static void stop_driver(Side *s)
@@ -71,30 +62,12 @@ static void stop_driver(Side *s)
 static uint8_t crypto_rw(Side *s, uint32_t type, uint64_t sector,
                          uint8_t *buf, size_t len, uint8_t slot, uint64_t dun)
 {
-    QTestState *qts = s->qs->qts;
-    uint8_t hdr[32] = { 0 }, status = 0xff;
-    uint64_t addr = guest_alloc(&s->qs->alloc, 32 + len + 1);
-    uint32_t head;
+    IceReq r = {
+        .type = type, .sector = sector, .payload = true, .slot = slot,
+        .activate = 1, .dun = dun, .data = buf, .len = len,
+    };
 
-    stl_le_p(hdr, type);
-    stq_le_p(hdr + 8, sector);
-    hdr[16] = slot;
-    hdr[17] = 1;
-    stq_le_p(hdr + 24, dun);
-    qtest_memwrite(qts, addr, hdr, sizeof(hdr));
-    qtest_memwrite(qts, addr + 32, buf, len);
-    qtest_memwrite(qts, addr + 32 + len, &status, 1);
-
-    head = qvirtqueue_add(qts, s->vq, addr, 32, false, true);
-    qvirtqueue_add(qts, s->vq, addr + 32, len, type == VIRTIO_BLK_T_IN, true);
-    qvirtqueue_add(qts, s->vq, addr + 32 + len, 1, true, false);
-    qvirtqueue_kick(qts, &s->dev->vdev, s->vq, head);
-    qvirtio_wait_used_elem(qts, &s->dev->vdev, s->vq, head, NULL, TIMEOUT_US);
-
-    status = qtest_readb(qts, addr + 32 + len);
-    qtest_memread(qts, addr + 32, buf, len);
-    guest_free(&s->qs->alloc, addr);
-    return status;
+    return ice_req_do(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
 }
 
 static char *make_image(void)

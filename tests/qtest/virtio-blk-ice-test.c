@@ -21,9 +21,10 @@
 #include "libqos/qgraph.h"
 #include "libqos/virtio-blk.h"
 #include "tests/ice-vectors.h"
+#include "ice-req.h"
 
 #define IMG_SIZE            (8 * 1024 * 1024)
-#define ICE_TIMEOUT_US      (30 * 1000 * 1000)
+#define ICE_TIMEOUT_US      ICE_REQ_TIMEOUT_US
 #define CFG_CRYPTO          96      /* offset of crypto.slot_info */
 #define DEV_ID              "drv0"  /* the id libqos gives the device */
 
@@ -111,106 +112,23 @@ static void image_write(IceEnv *env, uint64_t off, const void *buf,
     close(fd);
 }
 
-/* Negotiate; accept VIRTIO_BLK_F_ICE if offered and @accept_ice */
 static QVirtQueue *ice_start(QVirtioDevice *dev, QGuestAllocator *alloc,
                              bool accept_ice)
 {
-    uint64_t features = qvirtio_get_features(dev);
-
-    features &= ~(QVIRTIO_F_BAD_FEATURE |
-                  (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
-                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
-                  (1ull << VIRTIO_BLK_F_SCSI));
-    if (!accept_ice) {
-        features &= ~(1ull << VIRTIO_BLK_F_ICE);
-    }
-    qvirtio_set_features(dev, features);
-    {
-        QVirtQueue *vq = qvirtqueue_setup(dev, alloc, 0);
-
-        qvirtio_set_driver_ok(dev);
-        return vq;
-    }
+    return ice_req_start_device(dev, alloc, accept_ice);
 }
 
-/* ---- requests ---- */
-
-typedef struct IceReq {
-    uint32_t type;
-    uint64_t sector;
-    bool payload;               /* send the 16-byte crypto payload */
-    uint8_t slot;
-    uint8_t activate;
-    uint64_t dun;
-    uint8_t *data;              /* OUT: source; IN: preset, then result */
-    size_t len;
-    const size_t *split;        /* descriptor sizes, 0-terminated */
-    size_t hdr_len;             /* override of the header bytes sent */
-    uint64_t addr;              /* filled in by ice_submit() */
-    uint32_t head;
-} IceReq;
-
-static size_t ice_hdr_len(const IceReq *r)
-{
-    return r->hdr_len ? r->hdr_len : (r->payload ? 32 : 16);
-}
+/* ---- requests (tests/qtest/ice-req.c) ---- */
 
 static void ice_submit(QVirtioDevice *dev, QGuestAllocator *alloc,
                        QVirtQueue *vq, IceReq *r)
 {
-    QTestState *qts = global_qtest;
-    size_t hlen = ice_hdr_len(r);
-    bool dev_writes = r->type != VIRTIO_BLK_T_OUT;
-    uint8_t hdr[32] = { 0 };
-    uint8_t status = 0xff;
-    size_t off = 0;
-
-    stl_le_p(hdr, r->type);
-    stq_le_p(hdr + 8, r->sector);
-    hdr[16] = r->slot;
-    hdr[17] = r->activate;
-    stw_le_p(hdr + 18, 0xa5a5);             /* reserved: must be ignored */
-    stl_le_p(hdr + 20, 0x5a5a5a5a);
-    stq_le_p(hdr + 24, r->dun);
-
-    r->addr = guest_alloc(alloc, hlen + r->len + 1);
-    memwrite(r->addr, hdr, MIN(hlen, sizeof(hdr)));
-    if (r->data) {
-        memwrite(r->addr + hlen, r->data, r->len);
-    }
-    memwrite(r->addr + hlen + r->len, &status, 1);
-
-    r->head = qvirtqueue_add(qts, vq, r->addr, hlen, false, true);
-    for (int i = 0; off < r->len; i++) {
-        size_t n = r->split && r->split[i] ? MIN(r->split[i], r->len - off)
-                                           : r->len - off;
-
-        qvirtqueue_add(qts, vq, r->addr + hlen + off, n, dev_writes, true);
-        off += n;
-    }
-    qvirtqueue_add(qts, vq, r->addr + hlen + r->len, 1, true, false);
-    qvirtqueue_kick(qts, dev, vq, r->head);
+    ice_req_submit(global_qtest, dev, alloc, vq, r);
 }
 
-/* Collect the status and data of a request the device has used */
 static uint8_t ice_finish(QGuestAllocator *alloc, IceReq *r)
 {
-    size_t hlen = ice_hdr_len(r);
-    uint8_t status = readb(r->addr + hlen + r->len);
-
-    if (r->type != VIRTIO_BLK_T_OUT && r->data) {
-        memread(r->addr + hlen, r->data, r->len);
-    }
-    guest_free(alloc, r->addr);
-    return status;
-}
-
-static uint8_t ice_complete(QVirtioDevice *dev, QGuestAllocator *alloc,
-                            QVirtQueue *vq, IceReq *r)
-{
-    qvirtio_wait_used_elem(global_qtest, dev, vq, r->head, NULL,
-                           ICE_TIMEOUT_US);
-    return ice_finish(alloc, r);
+    return ice_req_finish(global_qtest, alloc, r);
 }
 
 /* Wait until the device used all of @n requests, in any order */
@@ -240,8 +158,7 @@ static void ice_wait_all(QVirtioDevice *dev, QVirtQueue *vq, IceReq *r,
 static uint8_t ice_do(QVirtioDevice *dev, QGuestAllocator *alloc,
                       QVirtQueue *vq, IceReq *r)
 {
-    ice_submit(dev, alloc, vq, r);
-    return ice_complete(dev, alloc, vq, r);
+    return ice_req_do(global_qtest, dev, alloc, vq, r);
 }
 
 static uint8_t ice_rw(QVirtioDevice *dev, QGuestAllocator *alloc,

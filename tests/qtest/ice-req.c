@@ -1,0 +1,92 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Guest-side virtio-blk requests with the VIRTIO_BLK_F_ICE crypto payload
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "standard-headers/linux/virtio_ring.h"
+#include "ice-req.h"
+
+static size_t ice_req_hdr_len(const IceReq *r)
+{
+    return r->hdr_len ? r->hdr_len : (r->payload ? 32 : 16);
+}
+
+void ice_req_submit(QTestState *qts, QVirtioDevice *dev,
+                    QGuestAllocator *alloc, QVirtQueue *vq, IceReq *r)
+{
+    size_t hlen = ice_req_hdr_len(r);
+    bool dev_writes = r->type != VIRTIO_BLK_T_OUT;
+    uint8_t hdr[32] = { 0 };
+    uint8_t status = 0xff;
+    size_t off = 0;
+
+    /* virtio 1.0 layout, little-endian like every device libqos drives */
+    stl_le_p(hdr, r->type);
+    stq_le_p(hdr + 8, r->sector);
+    hdr[16] = r->slot;
+    hdr[17] = r->activate;
+    stw_le_p(hdr + 18, 0xa5a5);             /* reserved: must be ignored */
+    stl_le_p(hdr + 20, 0x5a5a5a5a);
+    stq_le_p(hdr + 24, r->dun);
+
+    r->addr = guest_alloc(alloc, hlen + r->len + 1);
+    qtest_memwrite(qts, r->addr, hdr, MIN(hlen, sizeof(hdr)));
+    if (r->data) {
+        qtest_memwrite(qts, r->addr + hlen, r->data, r->len);
+    }
+    qtest_memwrite(qts, r->addr + hlen + r->len, &status, 1);
+
+    r->head = qvirtqueue_add(qts, vq, r->addr, hlen, false, true);
+    for (int i = 0; off < r->len; i++) {
+        size_t n = r->split && r->split[i] ? MIN(r->split[i], r->len - off)
+                                           : r->len - off;
+
+        qvirtqueue_add(qts, vq, r->addr + hlen + off, n, dev_writes, true);
+        off += n;
+    }
+    qvirtqueue_add(qts, vq, r->addr + hlen + r->len, 1, true, false);
+    qvirtqueue_kick(qts, dev, vq, r->head);
+}
+
+uint8_t ice_req_finish(QTestState *qts, QGuestAllocator *alloc, IceReq *r)
+{
+    size_t hlen = ice_req_hdr_len(r);
+    uint8_t status = qtest_readb(qts, r->addr + hlen + r->len);
+
+    if (r->type != VIRTIO_BLK_T_OUT && r->data) {
+        qtest_memread(qts, r->addr + hlen, r->data, r->len);
+    }
+    guest_free(alloc, r->addr);
+    return status;
+}
+
+uint8_t ice_req_do(QTestState *qts, QVirtioDevice *dev,
+                   QGuestAllocator *alloc, QVirtQueue *vq, IceReq *r)
+{
+    ice_req_submit(qts, dev, alloc, vq, r);
+    qvirtio_wait_used_elem(qts, dev, vq, r->head, NULL, ICE_REQ_TIMEOUT_US);
+    return ice_req_finish(qts, alloc, r);
+}
+
+QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
+                                 bool accept_ice)
+{
+    uint64_t features = qvirtio_get_features(dev);
+    QVirtQueue *vq;
+
+    features &= ~(QVIRTIO_F_BAD_FEATURE |
+                  (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
+                  (1ull << VIRTIO_BLK_F_SCSI));
+    if (!accept_ice) {
+        features &= ~(1ull << VIRTIO_BLK_F_ICE);
+    }
+    qvirtio_set_features(dev, features);
+    vq = qvirtqueue_setup(dev, alloc, 0);
+    qvirtio_set_driver_ok(dev);
+    return vq;
+}
