@@ -21,6 +21,9 @@
 #include "hw/block/ice-engine.h"
 #include "trace.h"
 
+/* Bytes of small ECB data units encrypted per libgcrypt call */
+#define ICE_ECB_BATCH 4096
+
 /* Every supported algorithm handles every data unit size from 512 B to 64 KiB */
 #define ICE_DUS_MASK_ALL 0xff
 
@@ -558,23 +561,36 @@ static int ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
     }
 
     ice_sg_advance(&c, 0);
-    for (size_t done = 0; done < qiov->size; done += dus, dun++) {
+    for (size_t done = 0, n = dus; done < qiov->size; done += n, dun += n / dus) {
         uint8_t *seg = (uint8_t *)c.iov[c.idx].iov_base + c.off;
-        bool contiguous = c.iov[c.idx].iov_len - c.off >= dus;
+        size_t seg_left = c.iov[c.idx].iov_len - c.off;
+        bool contiguous = seg_left >= dus;
         gcry_error_t err;
+
+        /*
+         * ECB has no per-unit state: small units are handed to libgcrypt
+         * in batches of up to ICE_ECB_BATCH bytes (measured: fewer calls
+         * help, longer ones than that are slower than one call per unit).
+         */
+        n = dus;
+        if (key->cfg.alg == ICE_ALG_AES_ECB && dus < ICE_ECB_BATCH &&
+            contiguous) {
+            n = MIN(MIN(seg_left, qiov->size - done), ICE_ECB_BATCH) &
+                ~(dus - 1);
+        }
 
         if (ice_set_iv(key, cs, dun)) {
             ret = -EIO;
             break;
         }
         if (encrypt && contiguous) {
-            err = gcry_cipher_encrypt(cs->data, dst + done, dus, seg, dus);
+            err = gcry_cipher_encrypt(cs->data, dst + done, n, seg, n);
         } else if (encrypt) {
             /* The unit is split in guest memory: gather it, then encrypt */
             iov_to_buf(qiov->iov, qiov->niov, done, dst + done, dus);
             err = gcry_cipher_encrypt(cs->data, dst + done, dus, NULL, 0);
         } else if (contiguous) {
-            err = gcry_cipher_decrypt(cs->data, seg, dus, NULL, 0);
+            err = gcry_cipher_decrypt(cs->data, seg, n, NULL, 0);
         } else {
             if (!cs->scratch) {
                 cs->scratch = g_malloc(ICE_DATA_UNIT_MAX);
@@ -587,7 +603,7 @@ static int ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
             ret = -EIO;
             break;
         }
-        ice_sg_advance(&c, dus);
+        ice_sg_advance(&c, n);
     }
 
     ice_key_return_cipher(key, cs);
