@@ -10,6 +10,14 @@
 #include "standard-headers/linux/virtio_ring.h"
 #include "ice-req.h"
 
+/* Requests whose data the device reads; for the others it writes it */
+static bool ice_req_data_out(const IceReq *r)
+{
+    return r->type == VIRTIO_BLK_T_OUT || r->type == VIRTIO_BLK_T_DISCARD ||
+           r->type == VIRTIO_BLK_T_WRITE_ZEROES ||
+           r->type == VIRTIO_BLK_T_SECURE_ERASE;
+}
+
 static size_t ice_req_hdr_len(const IceReq *r)
 {
     return r->hdr_len ? r->hdr_len : (r->payload ? 32 : 16);
@@ -19,7 +27,7 @@ void ice_req_submit(QTestState *qts, QVirtioDevice *dev,
                     QGuestAllocator *alloc, QVirtQueue *vq, IceReq *r)
 {
     size_t hlen = ice_req_hdr_len(r);
-    bool dev_writes = r->type != VIRTIO_BLK_T_OUT;
+    bool dev_writes = !ice_req_data_out(r);
     uint8_t hdr[32] = { 0 };
     uint8_t status = 0xff;
     size_t off = 0;
@@ -57,7 +65,7 @@ uint8_t ice_req_finish(QTestState *qts, QGuestAllocator *alloc, IceReq *r)
     size_t hlen = ice_req_hdr_len(r);
     uint8_t status = qtest_readb(qts, r->addr + hlen + r->len);
 
-    if (r->type != VIRTIO_BLK_T_OUT && r->data) {
+    if (!ice_req_data_out(r) && r->data) {
         qtest_memread(qts, r->addr + hlen, r->data, r->len);
     }
     guest_free(alloc, r->addr);

@@ -19,9 +19,10 @@
  * @slot: payload field
  * @activate: payload field
  * @dun: payload field, data unit number
- * @data: OUT: the data to write; other types: preset into the guest
- *        buffer before the request, replaced by its contents afterwards
- * @len: bytes of data (device-readable for OUT, device-writable otherwise)
+ * @data: OUT, DISCARD, WRITE_ZEROES, SECURE_ERASE: the data the device
+ *        reads; other types: preset into the guest buffer before the
+ *        request, replaced by what the device wrote afterwards
+ * @len: bytes of data
  * @split: sizes of the data descriptors, 0-terminated; NULL for one
  * @hdr_len: if not 0, the number of header bytes to send (a malformed
  *           request); else 16, or 32 with @payload

@@ -617,6 +617,43 @@ static void test_reject_offset(void *obj, void *data, QGuestAllocator *alloc)
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
 
+/*
+ * Decision 10: with the feature negotiated, other request types keep the
+ * 16-byte header and no payload: WRITE_ZEROES zeroes its range, GET_ID
+ * answers, an unknown type is UNSUPP.
+ */
+static void test_other_types(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    uint8_t dwz[16], id[20], img[4096], ones[4096];
+    IceReq r;
+
+    memset(ones, 0xff, sizeof(ones));
+    image_write(env, 32 * 512, ones, sizeof(ones));
+    stq_le_p(dwz, 32);
+    stl_le_p(dwz + 8, 8);
+    stl_le_p(dwz + 12, 0);
+    r = (IceReq) { .type = VIRTIO_BLK_T_WRITE_ZEROES, .data = dwz,
+                   .len = sizeof(dwz) };
+    g_assert_cmpint(ice_req_do(global_qtest, blk->vdev, alloc, vq, &r), ==,
+                    VIRTIO_BLK_S_OK);
+    image_read(env, 32 * 512, img, sizeof(img));
+    for (size_t i = 0; i < sizeof(img); i++) {
+        g_assert_cmphex(img[i], ==, 0);
+    }
+
+    r = (IceReq) { .type = VIRTIO_BLK_T_GET_ID, .data = id,
+                   .len = sizeof(id) };
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
+
+    r = (IceReq) { .type = 100, .data = id, .len = sizeof(id) };
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                    VIRTIO_BLK_S_UNSUPP);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
 /* Decision 5: FLUSH consumes the payload and ignores it */
 static void test_flush(void *obj, void *data, QGuestAllocator *alloc)
 {
@@ -1043,6 +1080,7 @@ static void register_virtio_blk_ice_test(void)
     qos_add_test("ice/reject-slot-offset", "virtio-blk", test_reject_offset,
                  &off8);
     qos_add_test("ice/flush", "virtio-blk", test_flush, &on);
+    qos_add_test("ice/other-types", "virtio-blk", test_other_types, &on);
     qos_add_test("ice/short-header", "virtio-blk", test_short_header, &on);
     qos_add_test("ice/qmp", "virtio-blk", test_qmp, &on);
     qos_add_test("ice/preload", "virtio-blk", test_preload, &preload);
