@@ -27,10 +27,11 @@ void ice_req_submit(QTestState *qts, QVirtioDevice *dev,
                     QGuestAllocator *alloc, QVirtQueue *vq, IceReq *r)
 {
     size_t hlen = ice_req_hdr_len(r);
-    bool dev_writes = !ice_req_data_out(r);
+    bool dev_writes = !ice_req_data_out(r) ^ r->reverse;
     uint8_t hdr[32] = { 0 };
     uint8_t status = 0xff;
     size_t off = 0;
+    uint32_t ndesc;
 
     /* virtio 1.0 layout, little-endian like every device libqos drives */
     stl_le_p(hdr, r->type);
@@ -48,11 +49,34 @@ void ice_req_submit(QTestState *qts, QVirtioDevice *dev,
     }
     qtest_memwrite(qts, r->addr + hlen + r->len, &status, 1);
 
+    /*
+     * qvirtqueue_add() takes descriptors in order and never wraps: start
+     * again at 0 when this chain would run past the table.  Callers keep
+     * at most a few short chains in flight, so they do not collide.
+     */
+    ndesc = 2;
+    for (int i = 0; r->split && r->split[i]; i++) {
+        ndesc++;
+    }
+    if (!r->split) {
+        ndesc++;
+    }
+    g_assert_cmpuint(ndesc, <=, vq->size);
+    if (vq->free_head + ndesc > vq->size) {
+        vq->free_head = 0;
+        vq->num_free = vq->size;
+    }
+
     r->head = qvirtqueue_add(qts, vq, r->addr, hlen, false, true);
     for (int i = 0; off < r->len; i++) {
-        size_t n = r->split && r->split[i] ? MIN(r->split[i], r->len - off)
-                                           : r->len - off;
+        size_t n = r->split && r->split[i] ? r->split[i] : r->len - off;
 
+        if (n == ICE_REQ_ZERO_DESC) {
+            qvirtqueue_add(qts, vq, r->addr + hlen + off, 0, dev_writes,
+                           true);
+            continue;
+        }
+        n = MIN(n, r->len - off);
         qvirtqueue_add(qts, vq, r->addr + hlen + off, n, dev_writes, true);
         off += n;
     }

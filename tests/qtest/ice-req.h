@@ -23,9 +23,11 @@
  *        reads; other types: preset into the guest buffer before the
  *        request, replaced by what the device wrote afterwards
  * @len: bytes of data
- * @split: sizes of the data descriptors, 0-terminated; NULL for one
+ * @split: sizes of the data descriptors, 0-terminated; NULL for one;
+ *         %ICE_REQ_ZERO_DESC adds a zero-length descriptor
  * @hdr_len: if not 0, the number of header bytes to send (a malformed
  *           request); else 16, or 32 with @payload
+ * @reverse: put the data in buffers of the wrong direction
  *
  * @addr and @head are filled in by ice_req_submit().
  */
@@ -40,9 +42,13 @@ typedef struct IceReq {
     size_t len;
     const size_t *split;
     size_t hdr_len;
+    bool reverse;
     uint64_t addr;
     uint32_t head;
 } IceReq;
+
+/* In IceReq.split: a zero-length descriptor (which QEMU refuses) */
+#define ICE_REQ_ZERO_DESC SIZE_MAX
 
 /* Timeout for one request */
 #define ICE_REQ_TIMEOUT_US (30 * 1000 * 1000)
