@@ -19,7 +19,8 @@ ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
 	-e 's,^\(tests/qtest/ice-io\): .*,\1,p' \
 	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
 
-.PHONY: all build configure check series demo bench update-patches clean distclean help
+.PHONY: all build configure check check-sanitizers series demo bench fuzz \
+	update-patches clean distclean help
 
 # The main job: everything from a fresh machine up to a built QEMU.
 all:
@@ -59,6 +60,19 @@ demo:
 bench: build
 	$(BUILD)/qemu/tests/bench/ice-engine-bench --csv $(BUILD)/ice-engine-bench.csv
 
+# The ICE tests again on a QEMU built with AddressSanitizer and UBSan, in a
+# build directory of its own.  Any sanitizer report fails a test.
+SAN_BUILD ?= build-san
+check-sanitizers:
+	@scripts/install-deps
+	@if [ -x $(SAN_BUILD)/config.status ]; then $(SAN_BUILD)/config.status; \
+	 else ./configure --build-dir=$(SAN_BUILD) --enable-sanitizers; fi
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) build >/dev/null || \
+	 { echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
+
 series: configure
 	@scripts/export-series $(BUILD)
 
@@ -77,5 +91,6 @@ help:
 	@echo "make check      install deps, build, run all tests; prints 'N passed, N failed'"
 	@echo "make demo       write and read through an ICE disk, decrypt with openssl"
 	@echo "make bench      engine throughput next to raw libgcrypt"
+	@echo "make check-sanitizers  the ICE tests on an ASan/UBSan build ($(SAN_BUILD))"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
 	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"

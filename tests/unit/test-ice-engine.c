@@ -495,6 +495,89 @@ static void test_crypt_rejects_partial_unit(void)
     ice_engine_free(e);
 }
 
+/* ---- key hygiene ---- */
+
+static const uint8_t *hygiene_key;
+static size_t hygiene_key_len;
+static uint8_t hygiene_salt[32];
+static int hygiene_frees;
+
+/* Does @mem contain any 8-byte run of @needle? */
+static bool contains_run(const uint8_t *mem, size_t len,
+                         const uint8_t *needle, size_t nlen)
+{
+    for (size_t i = 0; i + 8 <= nlen; i++) {
+        if (memmem(mem, len, needle + i, 8)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void hygiene_observer(const void *mem, size_t len)
+{
+    hygiene_frees++;
+    g_assert_false(contains_run(mem, len, hygiene_key, hygiene_key_len));
+    g_assert_false(contains_run(mem, len, hygiene_salt, sizeof(hygiene_salt)));
+}
+
+/*
+ * Keys (and the ESSIV salt derived from them) are wiped when the last
+ * reference goes: on evict, on reprogram, and when the engine is freed;
+ * a key a request still holds is kept intact until it lets go.
+ */
+static void test_key_wiped(void)
+{
+    static const IceSlotConfig configs[] = {
+        { ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_256, 4096 },
+        { ICE_ALG_AES_XTS, ICE_KEY_SIZE_256, 512 },
+        { ICE_ALG_BITLOCKER_AES_CBC, ICE_KEY_SIZE_128, 1024 },
+    };
+    uint8_t key[64], buf[4096], out[4096];
+    QEMUIOVector qiov;
+
+    for (int i = 0; i < 64; i++) {
+        key[i] = 0x80 | (i * 37);
+    }
+    hygiene_key = key;
+    ice_set_key_free_observer(hygiene_observer);
+    qemu_iovec_init(&qiov, 1);
+    qemu_iovec_add(&qiov, buf, sizeof(buf));
+    memset(buf, 7, sizeof(buf));
+
+    for (size_t i = 0; i < G_N_ELEMENTS(configs); i++) {
+        const IceSlotConfig *cfg = &configs[i];
+        size_t len = ice_key_material_len(cfg->alg, cfg->key_size);
+        IceEngine *e = ice_engine_new(4, 0);
+        IceKey *held;
+
+        hygiene_key_len = len;
+        gcry_md_hash_buffer(GCRY_MD_SHA256, hygiene_salt, key, len);
+        hygiene_frees = 0;
+
+        /* evict while a request holds the key: freed at its unref */
+        ice_engine_program_slot(e, 1, cfg, key, len, &error_abort);
+        held = ice_engine_get_key(e, 1, &error_abort);
+        ice_key_encrypt(held, 5, &qiov, out);
+        ice_engine_evict_slot(e, 1, &error_abort);
+        g_assert_cmpint(hygiene_frees, ==, 0);
+        g_assert_cmpint(ice_key_encrypt(held, 5, &qiov, buf), ==, 0);
+        g_assert(!memcmp(buf, out, sizeof(buf)));   /* still the same key */
+        memset(buf, 7, sizeof(buf));
+        ice_key_unref(held);
+        g_assert_cmpint(hygiene_frees, ==, 1);
+
+        /* reprogram, then engine teardown */
+        ice_engine_program_slot(e, 2, cfg, key, len, &error_abort);
+        ice_engine_program_slot(e, 2, cfg, key, len, &error_abort);
+        g_assert_cmpint(hygiene_frees, ==, 2);
+        ice_engine_free(e);
+        g_assert_cmpint(hygiene_frees, ==, 3);
+    }
+    ice_set_key_free_observer(NULL);
+    qemu_iovec_destroy(&qiov);
+}
+
 /* ---- concurrency ---- */
 
 /*
@@ -646,6 +729,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ice-engine/slots/validation-errors",
                     test_validation_errors);
     g_test_add_func("/ice-engine/crypt/partial-unit", test_crypt_rejects_partial_unit);
+    g_test_add_func("/ice-engine/hygiene/keys-wiped", test_key_wiped);
     g_test_add_func("/ice-engine/concurrency/reprogram-under-load",
                     test_concurrent_reprogram);
     return g_test_run();

@@ -286,6 +286,13 @@ fail:
     return NULL;
 }
 
+static IceKeyFreeObserver *ice_key_free_observer;
+
+void ice_set_key_free_observer(IceKeyFreeObserver *fn)
+{
+    ice_key_free_observer = fn;
+}
+
 static void ice_key_free(IceKey *key)
 {
     while (key->pool) {
@@ -296,6 +303,9 @@ static void ice_key_free(IceKey *key)
     }
     qemu_mutex_destroy(&key->pool_lock);
     ice_wipe(key, sizeof(*key));
+    if (ice_key_free_observer) {
+        ice_key_free_observer(key, sizeof(*key));
+    }
     g_free(key);
 }
 

@@ -322,4 +322,21 @@ int ice_key_encrypt(IceKey *key, uint64_t dun, const QEMUIOVector *src,
  */
 int ice_key_decrypt(IceKey *key, uint64_t dun, QEMUIOVector *qiov);
 
+/**
+ * IceKeyFreeObserver:
+ * @mem: the memory that held a key, already wiped
+ * @len: its length
+ *
+ * For tests of key hygiene: called just before a key's memory is freed.
+ */
+typedef void IceKeyFreeObserver(const void *mem, size_t len);
+
+/**
+ * ice_set_key_free_observer:
+ * @fn: the observer, or NULL
+ *
+ * Install @fn; only tests do this.
+ */
+void ice_set_key_free_observer(IceKeyFreeObserver *fn);
+
 #endif /* HW_BLOCK_ICE_ENGINE_H */

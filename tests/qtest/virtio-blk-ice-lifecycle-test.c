@@ -1,0 +1,549 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: the life of a virtio-blk device with an inline crypto engine
+ *
+ * - migration: the slot table (never the key) migrates, the destination
+ *   loads the key from its own secret of the same id and decrypts what
+ *   the source wrote; without that secret it refuses the migration;
+ * - key hygiene: a recognisable key appears in no QMP reply, HMP output,
+ *   trace log, error message or migration stream;
+ * - concurrency: four queues in two IOThreads under load while QMP
+ *   reprograms and evicts a slot in a loop;
+ * - reset and hot-unplug with encrypted requests in flight.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qstring.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "standard-headers/linux/virtio_ids.h"
+#include "libqos/libqos-pc.h"
+#include "libqos/virtio.h"
+#include "libqos/virtio-pci.h"
+#include "ice-req.h"
+
+#define PCI_SLOT_HP     0x06
+
+#define IMG_SIZE        (4 * 1024 * 1024)
+#define DEVFN           QPCI_DEVFN(4, 0)
+/* AES-256-XTS key material (64 bytes), base64 */
+#define KEY_B64 "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY3ODkwQUJDREVGR0hJ" \
+                "SktMTU5PUFFSU1RVVldYWVohQA=="
+
+typedef struct Side {
+    QOSState *qs;
+    QVirtioPCIDevice *dev;
+    QVirtQueue *vq;
+} Side;
+
+static QOSState *boot(const char *img, const char *secret, const char *extra)
+{
+    return qtest_pc_boot("-drive if=none,id=drive0,file=%s,format=raw "
+                         "-device virtio-blk-pci,id=drv0,drive=drive0,"
+                         "addr=04.0,ice=on %s %s", img, secret, extra);
+}
+
+/* Reset the device, negotiate VIRTIO_BLK_F_ICE, set up queue 0 */
+static void start_driver(Side *s)
+{
+    s->dev = g_new0(QVirtioPCIDevice, 1);
+    virtio_pci_init(s->dev, s->qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
+    qvirtio_pci_device_enable(s->dev);
+    qvirtio_start_device(&s->dev->vdev);
+    g_assert_true(qvirtio_get_features(&s->dev->vdev) &
+                  (1ull << VIRTIO_BLK_F_ICE));
+    s->vq = ice_req_start_device(&s->dev->vdev, &s->qs->alloc, true);
+}
+
+static void stop_driver(Side *s)
+{
+    qvirtqueue_cleanup(s->dev->vdev.bus, s->vq, &s->qs->alloc);
+    qvirtio_pci_device_disable(s->dev);
+    g_free(s->dev);
+}
+
+/* One request with the 32-byte header; returns the status byte */
+static uint8_t crypto_rw(Side *s, uint32_t type, uint64_t sector,
+                         uint8_t *buf, size_t len, uint8_t slot, uint64_t dun)
+{
+    IceReq r = {
+        .type = type, .sector = sector, .payload = true, .slot = slot,
+        .activate = 1, .dun = dun, .data = buf, .len = len,
+    };
+
+    return ice_req_do(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
+}
+
+static char *make_image(void)
+{
+    char *path;
+    int fd = g_file_open_tmp("ice-mig.XXXXXX", &path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+    return path;
+}
+
+static void program_slot(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'ice-program-slot',"
+                             " 'arguments': { 'id': 'drv0', 'slot': 7,"
+                             " 'algorithm': 'aes-xts', 'key-size': 256,"
+                             " 'data-unit-size': 4096, 'key-secret': 'mk' } }");
+}
+
+static void test_migrate_keys(void)
+{
+    g_autofree char *img = make_image();
+    g_autofree char *sock = g_strdup_printf("%s/ice-mig-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    const char *secret = "-object secret,id=mk,format=base64,data=" KEY_B64;
+    Side src = { .qs = boot(img, secret, "") };
+    Side dst = { .qs = boot(img, secret, incoming) };
+    uint8_t pt[8192], buf[8192], disk[8192];
+    QDict *rsp;
+    int fd;
+
+    for (size_t i = 0; i < sizeof(pt); i++) {
+        pt[i] = i * 31 + 5;
+    }
+    program_slot(src.qs->qts);
+    start_driver(&src);
+    memcpy(buf, pt, sizeof(buf));
+    g_assert_cmpint(crypto_rw(&src, VIRTIO_BLK_T_OUT, 16, buf, sizeof(buf),
+                              7, 77), ==, VIRTIO_BLK_S_OK);
+    qtest_qmp_assert_success(src.qs->qts, "{'execute': 'stop'}");
+
+    /* The image holds ciphertext */
+    fd = open(img, O_RDONLY);
+    g_assert_cmpint(pread(fd, disk, sizeof(disk), 16 * 512), ==, sizeof(disk));
+    close(fd);
+    g_assert(memcmp(disk, pt, sizeof(disk)));
+
+    migrate(src.qs, dst.qs, uri);
+
+    /* The destination knows the slot without having been told */
+    rsp = qtest_qmp(dst.qs->qts, "{'execute': 'query-ice', 'arguments':"
+                    " { 'id': 'drv0' } }");
+    g_assert_cmpint(qlist_size(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                                               "slots")), ==, 1);
+    qobject_unref(rsp);
+
+    qtest_qmp_assert_success(dst.qs->qts, "{'execute': 'cont'}");
+    start_driver(&dst);
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpint(crypto_rw(&dst, VIRTIO_BLK_T_IN, 16, buf, sizeof(buf),
+                              7, 77), ==, VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, pt, sizeof(buf)));
+
+    stop_driver(&dst);
+    g_free(src.dev);
+    qtest_shutdown(dst.qs);
+    qtest_shutdown(src.qs);
+    unlink(img);
+    unlink(sock);
+}
+
+static void test_migrate_missing_secret(void)
+{
+    g_autofree char *img = make_image();
+    g_autofree char *sock = g_strdup_printf("%s/ice-mig-miss-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
+    QOSState *src = boot(img, "-object secret,id=mk,format=base64,data="
+                         KEY_B64, "");
+    QOSState *dst = boot(img, "", incoming);
+    QDict *rsp;
+
+    program_slot(src->qts);
+    qtest_set_expected_status(dst->qts, EXIT_FAILURE);
+    qtest_qmp_assert_success(src->qts, "{'execute': 'stop'}");
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate', 'arguments':"
+                    " { 'uri': %s } }", uri);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+
+    /* The destination fails to load the slot table and exits */
+    qtest_wait_qemu(dst->qts);
+    g_free(dst);
+    qtest_shutdown(src);
+    unlink(img);
+    unlink(sock);
+}
+
+/* ---- key hygiene ---- */
+
+/* Does @hay contain @needle, or any 8-byte run of it? */
+static bool leaks(const uint8_t *hay, size_t len, const uint8_t *needle,
+                  size_t nlen)
+{
+    for (size_t i = 0; i + 8 <= nlen; i++) {
+        if (memmem(hay, len, needle + i, 8)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void assert_no_key(const char *what, const void *hay, size_t len,
+                          const uint8_t *key, size_t key_len)
+{
+    g_autofree char *hex = g_malloc(2 * key_len + 1);
+    g_autofree char *b64 = g_base64_encode(key, key_len);
+
+    for (size_t i = 0; i < key_len; i++) {
+        sprintf(hex + 2 * i, "%02x", key[i]);
+    }
+    if (leaks(hay, len, key, key_len) ||
+        leaks(hay, len, (uint8_t *)hex, strlen(hex)) ||
+        leaks(hay, len, (uint8_t *)b64, strlen(b64))) {
+        g_test_message("key material found in %s", what);
+        g_test_fail();
+    }
+}
+
+static void test_key_hygiene(void)
+{
+    uint8_t key[64];
+    g_autofree char *key_b64 = NULL, *secret = NULL, *trace_args = NULL;
+    g_autofree char *img = make_image();
+    g_autofree char *trace_log = g_strdup_printf("%s/ice-trace-%d.log",
+                                                 g_get_tmp_dir(), getpid());
+    g_autofree char *stream = g_strdup_printf("%s/ice-stream-%d.bin",
+                                              g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", stream);
+    g_autofree char *contents = NULL, *reply = NULL;
+    uint8_t buf[8192];
+    gsize len;
+    Side s;
+    QDict *rsp;
+
+    memcpy(key, "ICE-HYGIENE-K1!!ICE-HYGIENE-K1!!", 32);
+    memcpy(key + 32, "ICE-HYGIENE-K2??ICE-HYGIENE-K2??", 32);
+    key_b64 = g_base64_encode(key, sizeof(key));
+    secret = g_strdup_printf("-object secret,id=mk,format=base64,data=%s "
+                             "-object secret,id=short,format=base64,"
+                             "data=%.24s", key_b64, key_b64);
+    trace_args = g_strdup_printf("-trace enable=ice_* "
+                                 "-trace enable=virtio_blk_ice_* -D %s",
+                                 trace_log);
+    s.qs = boot(img, secret, trace_args);
+
+    program_slot(s.qs->qts);
+    start_driver(&s);
+    memset(buf, 0x42, sizeof(buf));
+    g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_OUT, 16, buf, sizeof(buf), 7,
+                              77), ==, VIRTIO_BLK_S_OK);
+    g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_IN, 16, buf, sizeof(buf), 7,
+                              77), ==, VIRTIO_BLK_S_OK);
+    g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_IN, 16, buf, sizeof(buf), 8,
+                              77), ==, VIRTIO_BLK_S_IOERR);
+
+    /* QMP and HMP replies, and error messages */
+    rsp = qtest_qmp(s.qs->qts, "{'execute': 'query-ice', 'arguments':"
+                    " { 'id': 'drv0' } }");
+    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
+    assert_no_key("query-ice", reply, strlen(reply), key, sizeof(key));
+    qobject_unref(rsp);
+    g_free(reply);
+    rsp = qtest_qmp(s.qs->qts, "{'execute': 'human-monitor-command',"
+                    " 'arguments': { 'command-line': 'info ice drv0' } }");
+    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
+    assert_no_key("info ice", reply, strlen(reply), key, sizeof(key));
+    qobject_unref(rsp);
+    g_free(reply);
+    rsp = qtest_qmp(s.qs->qts, "{'execute': 'ice-program-slot',"
+                    " 'arguments': { 'id': 'drv0', 'slot': 3,"
+                    " 'algorithm': 'aes-xts', 'key-size': 256,"
+                    " 'data-unit-size': 4096, 'key-secret': 'short' } }");
+    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
+    g_assert_nonnull(strstr(reply, "secret 'short' holds 18 bytes"));
+    assert_no_key("an error message", reply, strlen(reply), key,
+                  sizeof(key));
+    qobject_unref(rsp);
+
+    /* The migration stream */
+    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'migrate',"
+                             " 'arguments': { 'uri': %s } }", uri);
+    for (;;) {
+        const char *st;
+
+        rsp = qtest_qmp(s.qs->qts, "{'execute': 'query-migrate'}");
+        st = qdict_get_try_str(qdict_get_qdict(rsp, "return"), "status");
+        if (st && !strcmp(st, "completed")) {
+            qobject_unref(rsp);
+            break;
+        }
+        g_assert(!st || strcmp(st, "failed"));
+        qobject_unref(rsp);
+        g_usleep(10 * 1000);
+    }
+    g_assert_true(g_file_get_contents(stream, &contents, &len, NULL));
+    g_assert_nonnull(memmem(contents, len, "7:aes-xts:256:4096:mk", 21));
+    assert_no_key("the migration stream", contents, len, key, sizeof(key));
+    g_free(contents);
+
+    qtest_shutdown(s.qs);
+    g_free(s.dev);
+
+    /* The trace log, complete once QEMU exited */
+    g_assert_true(g_file_get_contents(trace_log, &contents, &len, NULL));
+    g_assert_nonnull(strstr(contents, "virtio_blk_ice_rw"));
+    g_assert_nonnull(strstr(contents, "ice_engine_program_slot"));
+    assert_no_key("the trace log", contents, len, key, sizeof(key));
+
+    unlink(img);
+    unlink(stream);
+    unlink(trace_log);
+}
+
+/* ---- concurrency and lifecycle ---- */
+
+#define CHURN_QUEUES    4
+#define CHURN_ROUNDS    40
+
+/*
+ * Wait until every request r[i] (on queue i % CHURN_QUEUES) was used.
+ * With several queues the shared ISR bit cannot tell which queue has
+ * news, so poll every used ring.
+ */
+static void wait_all(QTestState *qts, QVirtioDevice *dev, QVirtQueue **vq,
+                     IceReq *r, int n)
+{
+    gint64 start = g_get_monotonic_time();
+    int done = 0;
+
+    while (done < n) {
+        dev->bus->get_queue_isr_status(dev, vq[0]);
+        for (int q = 0; q < CHURN_QUEUES; q++) {
+            uint32_t head;
+
+            while (qvirtqueue_get_buf(qts, vq[q], &head, NULL)) {
+                int i;
+
+                for (i = q; i < n && r[i].head != head; i += CHURN_QUEUES) {
+                    continue;
+                }
+                g_assert_cmpint(i, <, n);
+                done++;
+            }
+        }
+        g_assert(g_get_monotonic_time() - start <= ICE_REQ_TIMEOUT_US);
+    }
+}
+
+/* Program slot 9 with one of two keys, or evict it */
+static void churn_slot9(QTestState *qts, int step)
+{
+    if (step % 3 == 2) {
+        qtest_qmp_assert_success(qts, "{'execute': 'ice-evict-slot',"
+                                 " 'arguments': {'id': 'drv0', 'slot': 9}}");
+        return;
+    }
+    qtest_qmp_assert_success(qts, "{'execute': 'ice-program-slot',"
+                             " 'arguments': {'id': 'drv0', 'slot': 9,"
+                             " 'algorithm': 'aes-xts', 'key-size': 128,"
+                             " 'data-unit-size': 4096, 'key-secret': %s}}",
+                             step % 3 ? "k9b" : "k9a");
+}
+
+/*
+ * Four queues served by two IOThreads.  Each round puts crypto requests
+ * on every queue, half through slot 7 (stable key, data checked), half
+ * through slot 9, which QMP reprograms with one of two keys or evicts
+ * between the submissions.  Slot 7's data must always be right; slot 9's
+ * requests must complete with OK or IOERR; QEMU must survive.
+ */
+static void test_churn(void)
+{
+    g_autofree char *img = make_image();
+    const char *extra =
+        "-object iothread,id=io0 -object iothread,id=io1 "
+        "-object secret,id=k9a,format=base64,"
+        "data=QUFBQUFBQUFBQUFBQUFBQUJCQkJCQkJCQkJCQkJCQkI= "
+        "-object secret,id=k9b,format=base64,"
+        "data=Q0NDQ0NDQ0NDQ0NDQ0NDQ0REREREREREREREREREREQ= "
+        "-drive if=none,id=drive1,file=null-co://,format=raw";
+    g_autofree char *cmd = g_strdup_printf(
+        "-drive if=none,id=drive0,file=%s,format=raw,aio=threads "
+        "-device '{\"driver\": \"virtio-blk-pci\", \"id\": \"drv0\", "
+        "\"drive\": \"drive0\", \"addr\": \"04.0\", \"ice\": true, "
+        "\"num-queues\": %d, \"iothread-vq-mapping\": "
+        "[{\"iothread\": \"io0\"}, {\"iothread\": \"io1\"}]}' "
+        "-object secret,id=mk,format=base64,data=" KEY_B64 " %s",
+        img, CHURN_QUEUES, extra);
+    QOSState *qs = qtest_pc_boot("%s", cmd);
+    QVirtioPCIDevice dev = { 0 };
+    QVirtQueue *vq[CHURN_QUEUES];
+    unsigned ok9 = 0, err9 = 0;
+    uint64_t features;
+
+    program_slot(qs->qts);
+    virtio_pci_init(&dev, qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
+    qvirtio_pci_device_enable(&dev);
+    qvirtio_start_device(&dev.vdev);
+    features = qvirtio_get_features(&dev.vdev);
+    features &= ~(QVIRTIO_F_BAD_FEATURE |
+                  (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
+                  (1ull << VIRTIO_BLK_F_SCSI));
+    qvirtio_set_features(&dev.vdev, features);
+    for (int q = 0; q < CHURN_QUEUES; q++) {
+        vq[q] = qvirtqueue_setup(&dev.vdev, &qs->alloc, q);
+    }
+    qvirtio_set_driver_ok(&dev.vdev);
+
+    for (int round = 0; round < CHURN_ROUNDS; round++) {
+        IceReq r[2 * CHURN_QUEUES];
+        uint8_t data[2 * CHURN_QUEUES][8192];
+        bool is_write = round % 2 == 0;
+
+        for (int i = 0; i < 2 * CHURN_QUEUES; i++) {
+            int q = i % CHURN_QUEUES;
+            bool stable = i < CHURN_QUEUES;
+
+            memset(data[i], is_write ? 0x30 + i : 0, sizeof(data[i]));
+            r[i] = (IceReq) {
+                .type = is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+                .sector = (uint64_t)i * 16, .payload = true,
+                .slot = stable ? 7 : 9, .activate = 1, .dun = 1000 + i,
+                .data = data[i], .len = sizeof(data[i]),
+            };
+            ice_req_submit(qs->qts, &dev.vdev, &qs->alloc, vq[q], &r[i]);
+            if (i % 2) {
+                churn_slot9(qs->qts, round + i);
+            }
+        }
+        wait_all(qs->qts, &dev.vdev, vq, r, 2 * CHURN_QUEUES);
+        for (int i = 0; i < 2 * CHURN_QUEUES; i++) {
+            uint8_t st = ice_req_finish(qs->qts, &qs->alloc, &r[i]);
+
+            if (i < CHURN_QUEUES) {
+                g_assert_cmpint(st, ==, VIRTIO_BLK_S_OK);
+                if (!is_write) {
+                    for (size_t j = 0; j < sizeof(data[i]); j++) {
+                        g_assert_cmphex(data[i][j], ==, 0x30 + i);
+                    }
+                }
+            } else {
+                g_assert_true(st == VIRTIO_BLK_S_OK ||
+                              st == VIRTIO_BLK_S_IOERR);
+                ok9 += st == VIRTIO_BLK_S_OK;
+                err9 += st == VIRTIO_BLK_S_IOERR;
+            }
+        }
+    }
+    g_test_message("churned slot 9: %u requests OK, %u IOERR", ok9, err9);
+    qtest_shutdown(qs);
+    unlink(img);
+}
+
+/* Reset the device with crypto requests in flight; keys survive */
+static void test_reset_in_flight(void)
+{
+    g_autofree char *img = make_image();
+    Side s = { .qs = boot(img, "-object secret,id=mk,format=base64,data="
+                          KEY_B64, "") };
+    uint8_t data[8][4096], buf[4096];
+    IceReq r[8];
+
+    program_slot(s.qs->qts);
+    start_driver(&s);
+    memset(buf, 0x5c, sizeof(buf));
+    g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_OUT, 0, buf, sizeof(buf), 7,
+                              3), ==, VIRTIO_BLK_S_OK);
+    for (int i = 0; i < 8; i++) {
+        memset(data[i], i, sizeof(data[i]));
+        r[i] = (IceReq) { .type = i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
+                          .sector = 64 + 8 * i, .payload = true, .slot = 7,
+                          .activate = 1, .dun = i, .data = data[i],
+                          .len = sizeof(data[i]) };
+        ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r[i]);
+    }
+    qvirtio_reset(&s.dev->vdev);
+
+    /* Start again: the key is still there and decrypts the first write */
+    g_free(s.dev);
+    start_driver(&s);
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_IN, 0, buf, sizeof(buf), 7,
+                              3), ==, VIRTIO_BLK_S_OK);
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 0x5c);
+    }
+    stop_driver(&s);
+    qtest_shutdown(s.qs);
+    unlink(img);
+}
+
+/* Hot-unplug a device with crypto requests in flight */
+static void test_unplug_in_flight(void)
+{
+    g_autofree char *img = make_image();
+    g_autofree char *img2 = make_image();
+    g_autofree char *extra = g_strdup_printf(
+        "-object secret,id=mk,format=base64,data=" KEY_B64 " "
+        "-drive if=none,id=drive1,file=%s,format=raw", img2);
+    QOSState *qs = boot(img, "", extra);
+    Side s = { .qs = qs };
+    uint8_t data[8][4096];
+    IceReq r[8];
+    QDict *rsp;
+
+    qtest_qmp_device_add(qs->qts, "virtio-blk-pci", "drv1",
+                         "{'addr': %s, 'drive': 'drive1', 'ice': true,"
+                         " 'ice-preload': '7:aes-xts:256:4096:mk'}",
+                         stringify(PCI_SLOT_HP) ".0");
+    s.dev = g_new0(QVirtioPCIDevice, 1);
+    virtio_pci_init(s.dev, qs->pcibus,
+                    &(QPCIAddress) { .devfn = QPCI_DEVFN(PCI_SLOT_HP, 0) });
+    qvirtio_pci_device_enable(s.dev);
+    qvirtio_start_device(&s.dev->vdev);
+    s.vq = ice_req_start_device(&s.dev->vdev, &qs->alloc, true);
+    for (int i = 0; i < 8; i++) {
+        memset(data[i], i, sizeof(data[i]));
+        r[i] = (IceReq) { .type = i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
+                          .sector = 8 * i, .payload = true, .slot = 7,
+                          .activate = 1, .dun = i, .data = data[i],
+                          .len = sizeof(data[i]) };
+        ice_req_submit(qs->qts, &s.dev->vdev, &qs->alloc, s.vq, &r[i]);
+    }
+    qpci_unplug_acpi_device_test(qs->qts, "drv1", PCI_SLOT_HP);
+
+    rsp = qtest_qmp(qs->qts, "{'execute': 'query-ice', 'arguments':"
+                    " { 'id': 'drv1' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"), ==,
+                    "Device 'drv1' not found");
+    qobject_unref(rsp);
+    g_free(s.dev);
+    qtest_shutdown(qs);
+    unlink(img);
+    unlink(img2);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/virtio-blk-ice/migration/keys-follow",
+                   test_migrate_keys);
+    qtest_add_func("/virtio-blk-ice/migration/missing-secret-fails",
+                   test_migrate_missing_secret);
+    qtest_add_func("/virtio-blk-ice/hygiene/no-key-in-any-output",
+                   test_key_hygiene);
+    qtest_add_func("/virtio-blk-ice/concurrency/iothreads-and-qmp-churn",
+                   test_churn);
+    qtest_add_func("/virtio-blk-ice/lifecycle/reset-in-flight",
+                   test_reset_in_flight);
+    qtest_add_func("/virtio-blk-ice/lifecycle/unplug-in-flight",
+                   test_unplug_in_flight);
+    return g_test_run();
+}
