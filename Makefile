@@ -73,6 +73,21 @@ check-sanitizers:
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
 
+# Longer hostile-guest runs and coverage-guided fuzzing of the engine
+ICE_FUZZ_SECONDS ?= 120
+ICE_FUZZ_COUNT ?= 20000
+ICE_FUZZ_SEEDS ?= 1 2 3
+fuzz: build
+	@scripts/install-deps --fuzz
+	@scripts/fuzz-engine $(BUILD) $(ICE_FUZZ_SECONDS)
+	@for seed in $(ICE_FUZZ_SEEDS); do \
+	  echo "hostile guest: seed $$seed, $(ICE_FUZZ_COUNT) requests"; \
+	  (cd $(BUILD)/qemu && ICE_FUZZ_SEED=$$seed ICE_FUZZ_COUNT=$(ICE_FUZZ_COUNT) \
+	   QTEST_QEMU_BINARY=./qemu-system-x86_64 ./tests/qtest/qos-test -p \
+	   /x86_64/pc/i440FX-pcihost/pci-bus-pc/pci-bus/virtio-blk-pci/virtio-blk/virtio-blk-tests/ice/hostile-guest \
+	   2>/dev/null | grep -E '^(ok|not ok)|requests:') || exit 1; \
+	done
+
 series: configure
 	@scripts/export-series $(BUILD)
 
@@ -92,5 +107,6 @@ help:
 	@echo "make demo       write and read through an ICE disk, decrypt with openssl"
 	@echo "make bench      engine throughput next to raw libgcrypt"
 	@echo "make check-sanitizers  the ICE tests on an ASan/UBSan build ($(SAN_BUILD))"
+	@echo "make fuzz       engine libFuzzer run and long hostile-guest runs"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
 	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"
