@@ -17,6 +17,7 @@ ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
 	-e 's,^\(tests/unit/test-ice[-a-z0-9]*\): .*,\1,p' \
 	-e 's,^\(tests/qtest/[-a-z0-9]*-ice-[-a-z0-9]*-test\): .*,\1,p' \
 	-e 's,^\(tests/qtest/ice-io\): .*,\1,p' \
+	-e 's,^\(tests/qtest/virtio-blk-ice-bench\): .*,\1,p' \
 	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
 
 .PHONY: all build configure check check-sanitizers series demo bench fuzz \
@@ -59,6 +60,7 @@ demo:
 # Benchmarks print tables; they are not pass/fail tests.
 bench: build
 	$(BUILD)/qemu/tests/bench/ice-engine-bench --csv $(BUILD)/ice-engine-bench.csv
+	$(BUILD)/qemu/tests/qtest/virtio-blk-ice-bench --csv $(BUILD)/virtio-blk-ice-bench.csv
 
 # The ICE tests again on a QEMU built with AddressSanitizer and UBSan, in a
 # build directory of its own.  Any sanitizer report fails a test.

@@ -14,11 +14,15 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
-#include "qemu/memalign.h"
+#include "qemu/units.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/virtio/virtio-access.h"
 #include "virtio-blk-ice-internal.h"
+#include "bounce-pool.h"
 #include "trace.h"
+
+/* Idle bounce buffers a device may keep */
+#define VIRTIO_BLK_ICE_BOUNCE_CACHE (64 * MiB)
 
 static bool virtio_blk_ice_negotiated(VirtIOBlock *s)
 {
@@ -48,6 +52,8 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
     }
 
     ice->engine = ice_engine_new(ice->num_slots, ice->slot_offset);
+    ice->bounce_pool = ice_bounce_pool_new(s->conf.conf.blk,
+                                           VIRTIO_BLK_ICE_BOUNCE_CACHE);
     ice->slot_secret = g_new0(char *, ice->num_slots);
     if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {
         error_prepend(errp, "ice-preload: ");
@@ -66,6 +72,8 @@ void virtio_blk_ice_unrealize(VirtIOBlock *s)
     }
     ice_engine_free(ice->engine);
     ice->engine = NULL;
+    ice_bounce_pool_free(ice->bounce_pool);
+    ice->bounce_pool = NULL;
     for (unsigned i = 0; i < ice->num_slots; i++) {
         g_free(ice->slot_secret[i]);
     }
@@ -181,7 +189,8 @@ bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
     }
 
     /* Writes never modify guest memory: encrypt into a bounce buffer */
-    r->bounce = blk_try_blockalign(s->blk, MAX(len, 1));
+    r->bounce = ice_bounce_get(s->ice.bounce_pool, MAX(len, 1),
+                               &r->bounce_size);
     if (!r->bounce) {
         return virtio_blk_ice_reject(req, "no memory for a %" PRIu64
                                      "-byte bounce buffer", len);
@@ -218,7 +227,7 @@ void virtio_blk_ice_release_request(VirtIOBlockReq *req)
     ice_key_unref(r->key);
     r->key = NULL;
     if (r->bounce) {
-        qemu_vfree(r->bounce);
+        ice_bounce_put(req->dev->ice.bounce_pool, r->bounce, r->bounce_size);
         r->bounce = NULL;
     }
 }

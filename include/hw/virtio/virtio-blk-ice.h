@@ -19,6 +19,7 @@
 struct VirtIOBlock;
 struct VirtIOBlockReq;
 struct virtio_blk_config;
+typedef struct IceBouncePool IceBouncePool;
 
 /* Per-device state; the first three fields are properties */
 typedef struct VirtIOBlkIce {
@@ -26,6 +27,7 @@ typedef struct VirtIOBlkIce {
     uint8_t slot_offset;        /* "ice-slot-offset" */
     char *preload;              /* "ice-preload", see virtio-blk-ice-keys.c */
     IceEngine *engine;          /* NULL unless ice=on */
+    IceBouncePool *bounce_pool; /* buffers for encrypted writes */
     char **slot_secret;         /* id of the secret in each slot, or NULL */
     char *migration_slots;      /* slot table in the migration stream */
     uint32_t migration_slots_len;
@@ -42,6 +44,7 @@ typedef struct VirtIOBlkIceReq {
     uint64_t dun;
     IceKey *key;                /* held from acceptance to completion */
     void *bounce;               /* ciphertext of a write */
+    size_t bounce_size;
     struct iovec bounce_iov;
     struct iovec *data_iov;     /* guest buffers of a read */
     unsigned data_niov;
