@@ -254,8 +254,10 @@ static void publish(Bench *b)
     uint16_t *avail = gpa(b, b->vq->avail);
     uint16_t *used = gpa(b, b->vq->used);
 
+    /* The descriptors and ring entries are visible before the index */
     smp_wmb();
     qatomic_set(&avail[1], cpu_to_le16(b->avail_idx));
+    /* The index is visible before we look whether the device wants a kick */
     smp_mb();
     if (!(le16_to_cpu(qatomic_read(&used[0])) & VRING_USED_F_NO_NOTIFY)) {
         b->dev.vdev.bus->virtqueue_kick(&b->dev.vdev, b->vq);
@@ -283,6 +285,7 @@ static Result run_row(Bench *b, bool write, size_t len)
         bool more = g_get_monotonic_time() < deadline;
         int refilled = 0;
 
+        /* Read the used elements only after their index */
         smp_rmb();
         while (b->used_idx != idx) {
             uint8_t *elem = (uint8_t *)used + 4 + 8 *

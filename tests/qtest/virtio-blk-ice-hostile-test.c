@@ -20,6 +20,7 @@
 #include "qemu/osdep.h"
 #include "libqtest-single.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "qemu/module.h"
 #include "qobject/qdict.h"
 #include "standard-headers/linux/virtio_blk.h"
@@ -540,13 +541,19 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
     HostileEnv *env = data;
     const char *seed_env = g_getenv("ICE_FUZZ_SEED");
     const char *count_env = g_getenv("ICE_FUZZ_COUNT");
-    guint32 seed = seed_env ? strtoul(seed_env, NULL, 0) : 1;
-    unsigned count = count_env ? strtoul(count_env, NULL, 0) : 1500;
-    GRand *rnd = g_rand_new_with_seed(seed);
+    unsigned seed = 1, count = 1500;
+    GRand *rnd;
     Model *m = g_new0(Model, 1);
     Driver d = { .dev = blk->vdev, .alloc = alloc };
     Stats st = { 0 };
 
+    if (seed_env) {
+        g_assert_cmpint(qemu_strtoui(seed_env, NULL, 0, &seed), ==, 0);
+    }
+    if (count_env) {
+        g_assert_cmpint(qemu_strtoui(count_env, NULL, 0, &count), ==, 0);
+    }
+    rnd = g_rand_new_with_seed(seed);
     g_test_message("ICE_FUZZ_SEED=%u ICE_FUZZ_COUNT=%u", seed, count);
     for (size_t i = 0; i < G_N_ELEMENTS(slots); i++) {
         g_autofree uint8_t *key = g_malloc(slots[i].key_len);
