@@ -69,8 +69,10 @@ check-sanitizers:
 	@scripts/install-deps
 	@if [ -x $(SAN_BUILD)/config.status ]; then $(SAN_BUILD)/config.status; \
 	 else ./configure --build-dir=$(SAN_BUILD) --enable-sanitizers; fi
-	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) build >/dev/null || \
-	 { echo "sanitizer build failed"; echo "0 passed, 1 failed"; exit 1; }
+	@echo "building QEMU with ASan and UBSan in $(SAN_BUILD) (log: $(SAN_BUILD)/build.log)"
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) build > $(SAN_BUILD)/build.log 2>&1 || \
+	 { tail -n 30 $(SAN_BUILD)/build.log; echo "sanitizer build failed"; \
+	   echo "0 passed, 1 failed"; exit 1; }
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
