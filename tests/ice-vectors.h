@@ -33,21 +33,29 @@ typedef struct IceKat {
     const char *pt;             /* hex, or PT_COUNTING, or NULL: i % 251 */
     const char *ct;             /* hex, compared as a prefix */
     const char *ct_sha256;      /* hex digest of all units, or NULL */
-    const char *nist_cbc_iv;    /* see test_kat_nist_cbc() */
+    const char *nist_cbc_iv;    /* NIST CBC row: the standard's IV, see
+                                 * test_kat() in the unit test */
 } IceKat;
 
-#define NIST_PT "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51" \
-                "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710"
+#define NIST_PT "6bc1bee22e409f96e93d7e117393172a" \
+                "ae2d8a571e03ac9c9eb76fac45af8e51" \
+                "30c81c46a35ce411e5fbc1191a0a52ef" \
+                "f69f2445df4f9b17ad2b417be66c3710"
 #define NIST_K128 "2b7e151628aed2a6abf7158809cf4f3c"
 #define NIST_K192 "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b"
-#define NIST_K256 "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4"
+#define NIST_K256 "603deb1015ca71be2b73aef0857d7781" \
+                  "1f352c073b6108d72d9810a30914dff4"
 #define IEEE_K128 "27182818284590452353602874713526" \
                   "31415926535897932384626433832795"
-#define IEEE_K256 "2718281828459045235360287471352662497757247093699959574966967627" \
-                  "3141592653589793238462643383279502884197169399375105820974944592"
+#define IEEE_K256 "27182818284590452353602874713526" \
+                  "62497757247093699959574966967627" \
+                  "31415926535897932384626433832795" \
+                  "02884197169399375105820974944592"
 
-/* IEEE 1619-2007 vectors 4 and 5: ciphertext of 00..ff 00..ff at DUN 0, and
- * of that ciphertext at DUN 1 */
+/*
+ * IEEE 1619-2007 vectors 4 and 5: the ciphertext of 00..ff 00..ff at
+ * DUN 0, and of that ciphertext at DUN 1
+ */
 #define IEEE_V4_CT \
     "27a7479befa1d476489f308cd4cfa6e2a96e4bbe3208ff25287dd3819616e89c" \
     "c78cf7f5e543445f8333d8fa7f56000005279fa5d8b5e4ad40e736ddb4d35412" \
@@ -84,7 +92,7 @@ typedef struct IceKat {
     "6ad12c39f1e867a4b7b1d7818a4b753dfd2a89ccb45e001a03a867b187f225dd"
 
 static const IceKat kats[] = {
-    /* IEEE 1619-2007 annex B, XTS-AES-128 vector 2: 32 bytes, DUN 0x3333333333 */
+    /* IEEE 1619-2007 annex B, XTS-AES-128 vector 2: 32 bytes */
     { "xts-128/ieee1619-v2", ICE_ALG_AES_XTS, ICE_KEY_SIZE_128, 512, 1,
       0x3333333333ULL,
       "11111111111111111111111111111111" "22222222222222222222222222222222",
@@ -184,7 +192,8 @@ static const IceKat kats[] = {
      * BitLocker AES-CBC against the openssl command line (OpenSSL 3.0).
      * Plaintext byte i of the request is i % 251.  For each unit u:
      *
-     *   off=$(python3 -c "print(((DUN + u) * DUS).to_bytes(16, 'little').hex())")
+     *   off=$(python3 -c \
+     *         "print(((DUN + u) * DUS).to_bytes(16, 'little').hex())")
      *   iv=$(printf %s $off | xxd -r -p |
      *        openssl enc -aes-BITS-ecb -K KEY -nopad | xxd -p | tr -d '\n')
      *   dd if=pt.bin bs=DUS skip=u count=1 |
@@ -238,7 +247,7 @@ static inline char *tohex(const uint8_t *buf, size_t len)
     return hex;
 }
 
-/* QAPI name and size in bits of a row's algorithm, kept apart from the engine */
+/* QAPI name and key bits of a row, independently of the engine's tables */
 static inline const char *ice_kat_alg(const IceKat *t)
 {
     static const char *const names[] = {

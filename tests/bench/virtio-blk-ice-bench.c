@@ -188,7 +188,8 @@ static void bench_start(Bench *b, ConfigId cfg, BackendId bk,
     qvirtio_pci_device_enable(&b->dev);
     qvirtio_start_device(&b->dev.vdev);
     features = qvirtio_get_features(&b->dev.vdev);
-    features &= ~(QVIRTIO_F_BAD_FEATURE | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+    features &= ~(QVIRTIO_F_BAD_FEATURE |
+                  (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
                   (1ull << VIRTIO_RING_F_EVENT_IDX) |
                   (1ull << VIRTIO_BLK_F_SCSI));
     if (!b->ice) {
@@ -416,8 +417,8 @@ static void print_row(FILE *csv, ConfigId c, BackendId bk, bool write,
 {
     g_autofree char *vs_plain = NULL, *vs_luks = NULL;
 
-    vs_plain = plain && plain->mbs ? g_strdup_printf("%.2f", r->mbs / plain->mbs)
-                                   : g_strdup("-");
+    vs_plain = plain && plain->mbs ?
+               g_strdup_printf("%.2f", r->mbs / plain->mbs) : g_strdup("-");
     vs_luks = luks && luks->mbs ? g_strdup_printf("%.2f", r->mbs / luks->mbs)
                                 : g_strdup("-");
     printf("%-17s %-12s %-5s %7zu | %8.0f %9.0f %7.3f | %6s %6s%s\n",

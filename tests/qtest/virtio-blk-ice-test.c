@@ -899,7 +899,8 @@ static void test_realize_errors(void *obj, void *data, QGuestAllocator *alloc)
 /* Slots programmed on the command line with ice-preload */
 static void *ice_setup_preload(GString *cmd_line, void *arg)
 {
-    return ice_setup_props(cmd_line, "ice=on ice-preload=3:aes-ecb:128:512:boot-key");
+    return ice_setup_props(cmd_line,
+                           "ice=on ice-preload=3:aes-ecb:128:512:boot-key");
 }
 
 static void test_preload(void *obj, void *data, QGuestAllocator *alloc)

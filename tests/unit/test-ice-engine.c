@@ -453,7 +453,8 @@ static void test_validation_errors(void)
     ice_engine_program_slot(e, 16, &cfg, key, 32, &error_abort);
     k = ice_engine_get_key(e, 16, &error_abort);
     g_assert_cmpint(ice_key_check_request(k, 512, 4096, 0, &err), ==, -EINVAL);
-    expect_error(err, "offset 512 is not a multiple of the data unit size 4096");
+    expect_error(err,
+                 "offset 512 is not a multiple of the data unit size 4096");
     err = NULL;
     g_assert_cmpint(ice_key_check_request(k, 8192, 6144, 0, &err), ==,
                     -EINVAL);
@@ -728,7 +729,8 @@ int main(int argc, char **argv)
                     test_program_query_evict);
     g_test_add_func("/ice-engine/slots/validation-errors",
                     test_validation_errors);
-    g_test_add_func("/ice-engine/crypt/partial-unit", test_crypt_rejects_partial_unit);
+    g_test_add_func("/ice-engine/crypt/partial-unit",
+                    test_crypt_rejects_partial_unit);
     g_test_add_func("/ice-engine/hygiene/keys-wiped", test_key_wiped);
     g_test_add_func("/ice-engine/concurrency/reprogram-under-load",
                     test_concurrent_reprogram);

@@ -12,7 +12,8 @@
 
 #define ICE_BOUNCE_MIN_SHIFT    12      /* 4 KiB */
 #define ICE_BOUNCE_MAX_SHIFT    20      /* 1 MiB */
-#define ICE_BOUNCE_CLASSES      (ICE_BOUNCE_MAX_SHIFT - ICE_BOUNCE_MIN_SHIFT + 1)
+#define ICE_BOUNCE_CLASSES \
+    (ICE_BOUNCE_MAX_SHIFT - ICE_BOUNCE_MIN_SHIFT + 1)
 
 struct IceBouncePool {
     BlockBackend *blk;

@@ -24,7 +24,7 @@
 /* Bytes of small ECB data units encrypted per libgcrypt call */
 #define ICE_ECB_BATCH 4096
 
-/* Every supported algorithm handles every data unit size from 512 B to 64 KiB */
+/* Every supported algorithm handles every data unit size, 512 B to 64 KiB */
 #define ICE_DUS_MASK_ALL 0xff
 
 static const struct {
@@ -571,7 +571,8 @@ static int ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
     }
 
     ice_sg_advance(&c, 0);
-    for (size_t done = 0, n = dus; done < qiov->size; done += n, dun += n / dus) {
+    for (size_t done = 0, n = dus; done < qiov->size;
+         done += n, dun += n / dus) {
         uint8_t *seg = (uint8_t *)c.iov[c.idx].iov_base + c.off;
         size_t seg_left = c.iov[c.idx].iov_len - c.off;
         bool contiguous = seg_left >= dus;
