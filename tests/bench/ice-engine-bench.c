@@ -22,23 +22,6 @@
 #include "qemu/memalign.h"
 #include "hw/block/ice-engine.h"
 
-typedef struct BenchConfig {
-    IceAlgorithm alg;
-    IceKeySize key_size;
-} BenchConfig;
-
-static const BenchConfig configs[] = {
-    { ICE_ALG_AES_XTS, ICE_KEY_SIZE_128 },
-    { ICE_ALG_AES_XTS, ICE_KEY_SIZE_256 },
-    { ICE_ALG_BITLOCKER_AES_CBC, ICE_KEY_SIZE_128 },
-    { ICE_ALG_BITLOCKER_AES_CBC, ICE_KEY_SIZE_256 },
-    { ICE_ALG_AES_ECB, ICE_KEY_SIZE_128 },
-    { ICE_ALG_AES_ECB, ICE_KEY_SIZE_192 },
-    { ICE_ALG_AES_ECB, ICE_KEY_SIZE_256 },
-    { ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_128 },
-    { ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_256 },
-};
-
 static const uint32_t unit_sizes[] = { 512, 4096, 65536 };
 static const size_t request_sizes[] = { 64 * 1024, 1024 * 1024 };
 
@@ -59,7 +42,7 @@ static int gcry_aes(size_t len)
            len == 24 ? GCRY_CIPHER_AES192 : GCRY_CIPHER_AES256;
 }
 
-static void raw_init(RawCipher *r, const BenchConfig *c, uint32_t dus,
+static void raw_init(RawCipher *r, const IceSlotConfig *c, uint32_t dus,
                      const uint8_t *key, size_t key_len)
 {
     size_t aes_len = c->alg == ICE_ALG_AES_XTS ? key_len / 2 : key_len;
@@ -184,6 +167,9 @@ int main(int argc, char **argv)
     const char *csv_path = NULL;
     FILE *csv = NULL;
     double worst_4k = 1e9;
+    IceEngine *caps_engine = ice_engine_new(1, 0);
+    uint32_t caps[ICE_CAPS_MAX];
+    size_t n_configs;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
@@ -219,8 +205,12 @@ int main(int argc, char **argv)
     printf("%-18s %4s %6s %7s | %9s %9s %6s | %9s %9s %6s\n",
            "algorithm", "key", "unit", "request", "enc", "raw enc", "ratio",
            "dec", "raw dec", "ratio");
-    for (size_t c = 0; c < G_N_ELEMENTS(configs); c++) {
-        const BenchConfig *cfg = &configs[c];
+    n_configs = ice_engine_get_caps(caps_engine, caps, ICE_CAPS_MAX);
+    ice_engine_free(caps_engine);
+    for (size_t c = 0; c < n_configs; c++) {
+        const IceSlotConfig *cfg = &(IceSlotConfig) {
+            ice_cap_alg(caps[c]), ice_cap_key_size(caps[c])
+        };
         size_t key_len = ice_key_material_len(cfg->alg, cfg->key_size);
         uint8_t key[ICE_KEY_MATERIAL_MAX];
 

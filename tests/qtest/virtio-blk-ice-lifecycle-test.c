@@ -97,20 +97,45 @@ static void program_slot(QTestState *qts)
                              " 'data-unit-size': 4096, 'key-secret': 'mk' } }");
 }
 
+/* An image and a socket for one migration */
+typedef struct MigPaths {
+    char *img;
+    char *sock;
+    char *uri;          /* for 'migrate' */
+    char *incoming;     /* for the destination's command line */
+} MigPaths;
+
+static void mig_paths_init(MigPaths *m)
+{
+    m->img = make_image();
+    m->sock = g_strdup_printf("%s/ice-mig-%d.sock", g_get_tmp_dir(),
+                              getpid());
+    m->uri = g_strdup_printf("unix:%s", m->sock);
+    m->incoming = g_strdup_printf("-incoming %s", m->uri);
+}
+
+static void mig_paths_cleanup(MigPaths *m)
+{
+    unlink(m->img);
+    unlink(m->sock);
+    g_free(m->img);
+    g_free(m->sock);
+    g_free(m->uri);
+    g_free(m->incoming);
+}
+
 static void test_migrate_keys(void)
 {
-    g_autofree char *img = make_image();
-    g_autofree char *sock = g_strdup_printf("%s/ice-mig-%d.sock",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
-    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
     const char *secret = "-object secret,id=mk,format=base64,data=" KEY_B64;
-    Side src = { .qs = boot(img, secret, "") };
-    Side dst = { .qs = boot(img, secret, incoming) };
+    MigPaths m;
+    Side src, dst;
     uint8_t pt[8192], buf[8192], disk[8192];
     QDict *rsp;
     int fd;
 
+    mig_paths_init(&m);
+    src.qs = boot(m.img, secret, "");
+    dst.qs = boot(m.img, secret, m.incoming);
     for (size_t i = 0; i < sizeof(pt); i++) {
         pt[i] = i * 31 + 5;
     }
@@ -122,12 +147,12 @@ static void test_migrate_keys(void)
     qtest_qmp_assert_success(src.qs->qts, "{'execute': 'stop'}");
 
     /* The image holds ciphertext */
-    fd = open(img, O_RDONLY);
+    fd = open(m.img, O_RDONLY);
     g_assert_cmpint(pread(fd, disk, sizeof(disk), 16 * 512), ==, sizeof(disk));
     close(fd);
     g_assert(memcmp(disk, pt, sizeof(disk)));
 
-    migrate(src.qs, dst.qs, uri);
+    migrate(src.qs, dst.qs, m.uri);
 
     /* The destination knows the slot without having been told */
     rsp = qtest_qmp(dst.qs->qts, "{'execute': 'query-ice', 'arguments':"
@@ -147,27 +172,24 @@ static void test_migrate_keys(void)
     g_free(src.dev);
     qtest_shutdown(dst.qs);
     qtest_shutdown(src.qs);
-    unlink(img);
-    unlink(sock);
+    mig_paths_cleanup(&m);
 }
 
 static void test_migrate_missing_secret(void)
 {
-    g_autofree char *img = make_image();
-    g_autofree char *sock = g_strdup_printf("%s/ice-mig-miss-%d.sock",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
-    g_autofree char *incoming = g_strdup_printf("-incoming %s", uri);
-    QOSState *src = boot(img, "-object secret,id=mk,format=base64,data="
-                         KEY_B64, "");
-    QOSState *dst = boot(img, "", incoming);
+    MigPaths m;
+    QOSState *src, *dst;
     QDict *rsp;
+
+    mig_paths_init(&m);
+    src = boot(m.img, "-object secret,id=mk,format=base64,data=" KEY_B64, "");
+    dst = boot(m.img, "", m.incoming);
 
     program_slot(src->qts);
     qtest_set_expected_status(dst->qts, EXIT_FAILURE);
     qtest_qmp_assert_success(src->qts, "{'execute': 'stop'}");
     rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate', 'arguments':"
-                    " { 'uri': %s } }", uri);
+                    " { 'uri': %s } }", m.uri);
     g_assert_true(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
 
@@ -175,8 +197,7 @@ static void test_migrate_missing_secret(void)
     qtest_wait_qemu(dst->qts);
     g_free(dst);
     qtest_shutdown(src);
-    unlink(img);
-    unlink(sock);
+    mig_paths_cleanup(&m);
 }
 
 /* ---- key hygiene ---- */

@@ -77,6 +77,22 @@ static inline uint32_t ice_cap_encode(IceAlgorithm alg, uint8_t dus_mask,
            (uint32_t)key_size << 8;
 }
 
+/* Fields of a capability word */
+static inline IceAlgorithm ice_cap_alg(uint32_t cap)
+{
+    return cap >> 24;
+}
+
+static inline uint8_t ice_cap_dus_mask(uint32_t cap)
+{
+    return cap >> 16;
+}
+
+static inline IceKeySize ice_cap_key_size(uint32_t cap)
+{
+    return (cap >> 8) & 0xff;
+}
+
 /**
  * IceSlotConfig:
  * @alg: the algorithm
