@@ -77,13 +77,17 @@ check-sanitizers:
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
 
-# Longer hostile-guest runs and coverage-guided fuzzing of the engine
+# Coverage-guided fuzzing of the engine (libFuzzer) and of the device
+# (QEMU's generic-fuzz on a clang build in $(FUZZ_BUILD)), then longer
+# hostile-guest runs
 ICE_FUZZ_SECONDS ?= 120
 ICE_FUZZ_COUNT ?= 20000
 ICE_FUZZ_SEEDS ?= 1 2 3
+FUZZ_BUILD ?= build-fuzz
 fuzz: build
 	@scripts/install-deps --fuzz
 	@scripts/fuzz-engine $(BUILD) $(ICE_FUZZ_SECONDS)
+	@scripts/fuzz-device $(FUZZ_BUILD) $(ICE_FUZZ_SECONDS)
 	@for seed in $(ICE_FUZZ_SEEDS); do \
 	  echo "hostile guest: seed $$seed, $(ICE_FUZZ_COUNT) requests"; \
 	  (cd $(BUILD)/qemu && ICE_FUZZ_SEED=$$seed ICE_FUZZ_COUNT=$(ICE_FUZZ_COUNT) \
@@ -111,6 +115,6 @@ help:
 	@echo "make demo       write and read through an ICE disk, decrypt with openssl"
 	@echo "make bench      engine throughput next to raw libgcrypt"
 	@echo "make check-sanitizers  the ICE tests on an ASan/UBSan build ($(SAN_BUILD))"
-	@echo "make fuzz       engine libFuzzer run and long hostile-guest runs"
+	@echo "make fuzz       libFuzzer on the engine and the device, long hostile-guest runs"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
 	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"
