@@ -78,8 +78,8 @@ check-sanitizers:
 	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
 
 # Coverage-guided fuzzing of the engine (libFuzzer) and of the device
-# (QEMU's generic-fuzz on a clang build in $(FUZZ_BUILD)), then longer
-# hostile-guest runs
+# (virtio-blk-ice-fuzz and generic-fuzz on a clang build in $(FUZZ_BUILD)),
+# then longer hostile-guest runs
 ICE_FUZZ_SECONDS ?= 120
 ICE_FUZZ_COUNT ?= 20000
 ICE_FUZZ_SEEDS ?= 1 2 3

@@ -54,11 +54,8 @@ void ice_req_submit(QTestState *qts, QVirtioDevice *dev,
      * again at 0 when this chain would run past the table.  Callers keep
      * at most a few short chains in flight, so they do not collide.
      */
-    ndesc = 2;
+    ndesc = 3;              /* header, status, what the split leaves */
     for (int i = 0; r->split && r->split[i]; i++) {
-        ndesc++;
-    }
-    if (!r->split) {
         ndesc++;
     }
     g_assert_cmpuint(ndesc, <=, vq->size);

@@ -58,8 +58,8 @@ static const struct {
 typedef struct Model {
     uint8_t disk[IMG_SIZE];     /* the image as last read from the host */
     uint8_t plain[IMG_SIZE];    /* what canonical crypto reads return */
-    int8_t enc[SECTORS];        /* slot a sector was encrypted with, -1
-                                 * plaintext, -2 unknown (non-canonical DUN) */
+    /* Slot a sector was encrypted with; -1 plain, -2 non-canonical DUN */
+    int8_t enc[SECTORS];
 } Model;
 
 typedef struct Stats {
