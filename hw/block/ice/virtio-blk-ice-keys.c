@@ -322,10 +322,10 @@ IceInfo *qmp_query_ice(const char *id, Error **errp)
     for (size_t i = 0; i < MIN(n, ARRAY_SIZE(caps)); i++) {
         IceCapability *cap = g_new0(IceCapability, 1);
         uint32List **dus_tail = &cap->data_unit_sizes;
-        uint8_t mask = caps[i] >> 16;
+        uint8_t mask = ice_cap_dus_mask(caps[i]);
 
-        cap->algorithm = caps[i] >> 24;
-        cap->key_size = ice_key_size_bits((caps[i] >> 8) & 0xff);
+        cap->algorithm = (IceCryptoAlgorithm)ice_cap_alg(caps[i]);
+        cap->key_size = ice_key_size_bits(ice_cap_key_size(caps[i]));
         for (int j = 0; j < 8; j++) {
             if (mask & (1 << j)) {
                 QAPI_LIST_APPEND(dus_tail, ICE_DATA_UNIT_MIN << j);
