@@ -126,7 +126,10 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
     return sizeof(payload);
 }
 
-/* Reject a crypto request: trace, log as a guest error, fail with IOERR */
+/*
+ * Reject a crypto request: log it as a guest error and drop what it holds.
+ * Returns false, so that virtio_blk_ice_prepare_rw() fails it with IOERR.
+ */
 static bool G_GNUC_PRINTF(2, 3)
 virtio_blk_ice_reject(VirtIOBlockReq *req, const char *fmt, ...)
 {
