@@ -231,6 +231,24 @@ static void assert_no_key(const char *what, const void *hay, size_t len,
     }
 }
 
+/* Send a QMP command; its reply, as JSON text, must not contain @key */
+static char * G_GNUC_PRINTF(5, 6)
+qmp_without_key(QTestState *qts, const char *what, const uint8_t *key,
+                size_t key_len, const char *fmt, ...)
+{
+    va_list ap;
+    QDict *rsp;
+    char *reply;
+
+    va_start(ap, fmt);
+    rsp = qtest_vqmp(qts, fmt, ap);
+    va_end(ap);
+    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
+    qobject_unref(rsp);
+    assert_no_key(what, reply, strlen(reply), key, key_len);
+    return reply;
+}
+
 static void test_key_hygiene(void)
 {
     uint8_t key[64];
@@ -269,27 +287,20 @@ static void test_key_hygiene(void)
                               77), ==, VIRTIO_BLK_S_IOERR);
 
     /* QMP and HMP replies, and error messages */
-    rsp = qtest_qmp(s.qs->qts, "{'execute': 'query-ice', 'arguments':"
-                    " { 'id': 'drv0' } }");
-    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
-    assert_no_key("query-ice", reply, strlen(reply), key, sizeof(key));
-    qobject_unref(rsp);
-    g_free(reply);
-    rsp = qtest_qmp(s.qs->qts, "{'execute': 'human-monitor-command',"
-                    " 'arguments': { 'command-line': 'info ice drv0' } }");
-    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
-    assert_no_key("info ice", reply, strlen(reply), key, sizeof(key));
-    qobject_unref(rsp);
-    g_free(reply);
-    rsp = qtest_qmp(s.qs->qts, "{'execute': 'ice-program-slot',"
-                    " 'arguments': { 'id': 'drv0', 'slot': 3,"
-                    " 'algorithm': 'aes-xts', 'key-size': 256,"
-                    " 'data-unit-size': 4096, 'key-secret': 'short' } }");
-    reply = g_string_free(qobject_to_json(QOBJECT(rsp)), false);
+    g_free(qmp_without_key(s.qs->qts, "query-ice", key, sizeof(key),
+                           "{'execute': 'query-ice', 'arguments':"
+                           " { 'id': 'drv0' } }"));
+    g_free(qmp_without_key(s.qs->qts, "info ice", key, sizeof(key),
+                           "{'execute': 'human-monitor-command',"
+                           " 'arguments': { 'command-line': 'info ice drv0'"
+                           " } }"));
+    reply = qmp_without_key(s.qs->qts, "an error message", key, sizeof(key),
+                            "{'execute': 'ice-program-slot',"
+                            " 'arguments': { 'id': 'drv0', 'slot': 3,"
+                            " 'algorithm': 'aes-xts', 'key-size': 256,"
+                            " 'data-unit-size': 4096, 'key-secret': 'short'"
+                            " } }");
     g_assert_nonnull(strstr(reply, "secret 'short' holds 18 bytes"));
-    assert_no_key("an error message", reply, strlen(reply), key,
-                  sizeof(key));
-    qobject_unref(rsp);
 
     /* The migration stream */
     qtest_qmp_assert_success(s.qs->qts, "{'execute': 'stop'}");
