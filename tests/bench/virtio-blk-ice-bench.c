@@ -12,13 +12,15 @@
  * the device runs in one IOThread.
  *
  * For every configuration, backend, request size and direction it prints
- * MB/s, IOPS and QEMU's CPU seconds per GiB (from /proc/PID/stat), with
- * ratios to plain virtio-blk, and raw libgcrypt's seconds per GiB for the
- * same modes measured in the same run.  Not a pass/fail test.
+ * MB/s, IOPS, QEMU's CPU seconds per GiB (from /proc/PID/stat) and the
+ * IOThread's own (from /proc/PID/task/TID/stat), with ratios to plain
+ * virtio-blk, and raw libgcrypt's seconds per GiB for the same modes
+ * measured in the same run.  Each row is the median of --repeat runs,
+ * with their spread ((max - min) / median).  Not a pass/fail test.
  *
- * Usage: virtio-blk-ice-bench [--quick] [--seconds S] [--csv FILE]
- *                             [--configs NAME,...] [--backends NAME,...]
- *                             [--idle-wait-us US]
+ * Usage: virtio-blk-ice-bench [--quick] [--seconds S] [--repeat N]
+ *                             [--csv FILE] [--configs NAME,...]
+ *                             [--backends NAME,...] [--idle-wait-us US]
  */
 
 #include "qemu/osdep.h"
@@ -26,6 +28,8 @@
 #include <gcrypt.h>
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_ring.h"
 #include "libqos/libqos-pc.h"
@@ -38,8 +42,9 @@
 
 /* ---- what is measured ---- */
 
-typedef enum { CFG_PLAIN, CFG_ICE_XTS, CFG_ICE_ESSIV, CFG_ICE_OFF,
-               CFG_LUKS, N_CFG } ConfigId;
+typedef enum { CFG_PLAIN, CFG_ICE_XTS, CFG_ICE_XTS_INLINE,
+               CFG_ICE_XTS_OFFLOAD, CFG_ICE_ESSIV, CFG_ICE_OFF, CFG_LUKS,
+               N_CFG } ConfigId;
 
 static const struct {
     const char *name;
@@ -50,6 +55,13 @@ static const struct {
     [CFG_PLAIN] = { "plain", false, 0, "" },
     [CFG_ICE_XTS] = { "ice-aes256-xts", true, 1,
                       ",ice=on,ice-preload=0:aes-xts:256:4096:k0" },
+    /* All crypto in the IOThread, or all of it in worker threads */
+    [CFG_ICE_XTS_INLINE] = { "ice-xts-inline", true, 1,
+                             ",ice=on,ice-preload=0:aes-xts:256:4096:k0,"
+                             "x-ice-offload-min=1G" },
+    [CFG_ICE_XTS_OFFLOAD] = { "ice-xts-offload", true, 1,
+                              ",ice=on,ice-preload=0:aes-xts:256:4096:k0,"
+                              "x-ice-offload-min=0" },
     [CFG_ICE_ESSIV] = { "ice-essiv128-cbc", true, 1,
                         ",ice=on,ice-preload=0:essiv-aes-cbc:128:4096:k1" },
     [CFG_ICE_OFF] = { "ice-activate0", true, 0,
@@ -68,10 +80,13 @@ static const size_t req_sizes[] = { 4096, 65536, 1024 * 1024 };
 
 typedef struct Result {
     double mbs, iops, cpu_per_gib;
+    double iot_cpu_per_gib;     /* the IOThread's own CPU time */
+    double spread;              /* (max - min) / median of the MB/s */
     bool valid;
 } Result;
 
 static double seconds_per_row = 1.0;
+static int repeat = 3;
 /*
  * How long the driver sleeps when no request completed.  Spinning (0) is
  * the default: sleeping lets QEMU use the driver's CPU but adds latency,
@@ -106,6 +121,7 @@ typedef struct Bench {
     uint64_t data[QUEUE_DEPTH];     /* guest address of the data buffer */
     uint16_t avail_idx;
     uint16_t used_idx;
+    int iothread_tid;
 } Bench;
 
 static inline void *gpa(Bench *b, uint64_t addr)
@@ -113,9 +129,12 @@ static inline void *gpa(Bench *b, uint64_t addr)
     return b->ram + addr;
 }
 
-static uint64_t qemu_cpu_ticks(pid_t pid)
+/* CPU ticks of process @pid, or of its thread @tid if not 0 */
+static uint64_t qemu_cpu_ticks(pid_t pid, int tid)
 {
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
+    g_autofree char *path = tid ?
+        g_strdup_printf("/proc/%d/task/%d/stat", pid, tid) :
+        g_strdup_printf("/proc/%d/stat", pid);
     g_autofree char *text = NULL;
     unsigned long utime = 0, stime = 0;
     char *p;
@@ -199,6 +218,17 @@ static void bench_start(Bench *b, ConfigId cfg, BackendId bk,
     b->vq = qvirtqueue_setup(&b->dev.vdev, &b->qs->alloc, 0);
     qvirtio_set_driver_ok(&b->dev.vdev);
 
+    /* The IOThread, to tell its CPU time from the rest of QEMU's */
+    {
+        QDict *rsp = qtest_qmp(b->qs->qts, "{'execute': 'query-iothreads'}");
+        QList *list = qdict_get_qlist(rsp, "return");
+
+        b->iothread_tid = qdict_get_int(qobject_to(QDict,
+                                                   qlist_peek(list)),
+                                        "thread-id");
+        qobject_unref(rsp);
+    }
+
     /* Polled: no interrupts please */
     avail_flags = gpa(b, b->vq->avail);
     *avail_flags = cpu_to_le16(VRING_AVAIL_F_NO_INTERRUPT);
@@ -265,11 +295,13 @@ static void publish(Bench *b)
     }
 }
 
-static Result run_row(Bench *b, bool write, size_t len)
+static Result run_once(Bench *b, bool write, size_t len)
 {
     uint16_t *used = gpa(b, b->vq->used);
     uint64_t sectors = IMG_SIZE / 512, next = 0, done = 0;
-    uint64_t t0_ticks = qemu_cpu_ticks(qtest_pid(b->qs->qts));
+    pid_t pid = qtest_pid(b->qs->qts);
+    uint64_t t0_ticks = qemu_cpu_ticks(pid, 0);
+    uint64_t t0_iot = qemu_cpu_ticks(pid, b->iothread_tid);
     gint64 t0 = g_get_monotonic_time(), t1, deadline;
     long hz = sysconf(_SC_CLK_TCK);
     Result r = { .valid = true };
@@ -317,8 +349,35 @@ static Result run_row(Bench *b, bool write, size_t len)
     t1 = g_get_monotonic_time();
     r.iops = done / ((t1 - t0) / (double)G_USEC_PER_SEC);
     r.mbs = r.iops * len / 1e6;
-    r.cpu_per_gib = (qemu_cpu_ticks(qtest_pid(b->qs->qts)) - t0_ticks) /
+    r.cpu_per_gib = (qemu_cpu_ticks(pid, 0) - t0_ticks) /
                     (double)hz / (done * (double)len / (1 << 30));
+    r.iot_cpu_per_gib = (qemu_cpu_ticks(pid, b->iothread_tid) - t0_iot) /
+                        (double)hz / (done * (double)len / (1 << 30));
+    return r;
+}
+
+static int result_cmp(const void *a, const void *b)
+{
+    double x = ((const Result *)a)->mbs, y = ((const Result *)b)->mbs;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The median of @repeat runs of one row, with their spread */
+static Result run_row(Bench *b, bool write, size_t len)
+{
+    g_autofree Result *runs = g_new(Result, repeat);
+    Result r;
+
+    for (int i = 0; i < repeat; i++) {
+        runs[i] = run_once(b, write, len);
+    }
+    qsort(runs, repeat, sizeof(*runs), result_cmp);
+    r = runs[repeat / 2];
+    r.spread = (runs[repeat - 1].mbs - runs[0].mbs) / r.mbs;
+    for (int i = 0; i < repeat; i++) {
+        r.valid &= runs[i].valid;
+    }
     return r;
 }
 
@@ -421,14 +480,17 @@ static void print_row(FILE *csv, ConfigId c, BackendId bk, bool write,
                g_strdup_printf("%.2f", r->mbs / plain->mbs) : g_strdup("-");
     vs_luks = luks && luks->mbs ? g_strdup_printf("%.2f", r->mbs / luks->mbs)
                                 : g_strdup("-");
-    printf("%-17s %-12s %-5s %7zu | %8.0f %9.0f %7.3f | %6s %6s%s\n",
+    printf("%-17s %-12s %-5s %7zu | %8.0f %4.0f%% %9.0f %7.3f %7.3f | "
+           "%6s %6s%s\n",
            configs[c].name, backend_names[bk], write ? "write" : "read", len,
-           r->mbs, r->iops, r->cpu_per_gib, vs_plain, vs_luks,
+           r->mbs, 100 * r->spread, r->iops, r->cpu_per_gib,
+           r->iot_cpu_per_gib, vs_plain, vs_luks,
            r->valid ? "" : "  (errors!)");
     if (csv) {
-        fprintf(csv, "%s,%s,%s,%zu,%.1f,%.0f,%.4f,%s,%s\n", configs[c].name,
-                backend_names[bk], write ? "write" : "read", len, r->mbs,
-                r->iops, r->cpu_per_gib, vs_plain, vs_luks);
+        fprintf(csv, "%s,%s,%s,%zu,%.1f,%.3f,%.0f,%.4f,%.4f,%s,%s\n",
+                configs[c].name, backend_names[bk],
+                write ? "write" : "read", len, r->mbs, r->spread, r->iops,
+                r->cpu_per_gib, r->iot_cpu_per_gib, vs_plain, vs_luks);
     }
     fflush(stdout);
 }
@@ -444,6 +506,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) {
             seconds_per_row = 0.3;
+        } else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
+            repeat = MAX(1, atoi(argv[++i]));
         } else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             seconds_per_row = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
@@ -467,8 +531,9 @@ int main(int argc, char **argv)
     if (csv_path) {
         csv = fopen(csv_path, "w");
         g_assert(csv);
-        fprintf(csv, "config,backend,direction,request,mbs,iops,"
-                "qemu_cpu_s_per_gib,vs_plain,vs_luks\n");
+        fprintf(csv, "config,backend,direction,request,mbs,spread,iops,"
+                "qemu_cpu_s_per_gib,iothread_cpu_s_per_gib,vs_plain,"
+                "vs_luks\n");
     }
 
     raw_xts_enc = raw_seconds_per_gib(false, false);
@@ -476,11 +541,12 @@ int main(int argc, char **argv)
     raw_essiv_enc = raw_seconds_per_gib(true, false);
     raw_essiv_dec = raw_seconds_per_gib(true, true);
 
-    printf("virtio-blk end to end: QD %d, one IOThread, %.1f s per row; "
-           "QEMU CPU s/GiB from /proc\n\n", QUEUE_DEPTH, seconds_per_row);
-    printf("%-17s %-12s %-5s %7s | %8s %9s %7s | %6s %6s\n", "config",
-           "backend", "dir", "request", "MB/s", "IOPS", "cpu/GiB",
-           "/plain", "/luks");
+    printf("virtio-blk end to end: QD %d, one IOThread, median of %d runs "
+           "of %.1f s per row; CPU s/GiB of QEMU and of its IOThread from "
+           "/proc\n\n", QUEUE_DEPTH, repeat, seconds_per_row);
+    printf("%-17s %-12s %-5s %7s | %8s %5s %9s %7s %7s | %6s %6s\n",
+           "config", "backend", "dir", "request", "MB/s", "sprd", "IOPS",
+           "cpu/GiB", "iot/GiB", "/plain", "/luks");
     for (BackendId bk = 0; bk < N_BK; bk++) {
         for (ConfigId c = 0; c < N_CFG; c++) {
             Bench b;
@@ -529,6 +595,23 @@ int main(int argc, char **argv)
             printf("  %-5s %7zu: xts +%.3f (raw %.3f, x%.2f)  essiv +%.3f "
                    "(raw %.3f, x%.2f)\n", w ? "write" : "read", req_sizes[s],
                    xts, rx, xts / rx, essiv, re, essiv / re);
+        }
+    }
+    printf("IOThread CPU s/GiB with ICE AES-256-XTS over plain (shm-io_uring):"
+           "\n");
+    for (int w = 0; w < 2; w++) {
+        for (size_t s = 0; s < G_N_ELEMENTS(req_sizes); s++) {
+            double plain = res[CFG_PLAIN][BK_URING][w][s].iot_cpu_per_gib;
+
+            printf("  %-5s %7zu: plain %.3f", w ? "write" : "read",
+                   req_sizes[s], plain);
+            for (ConfigId c = CFG_ICE_XTS; c <= CFG_ICE_XTS_OFFLOAD; c++) {
+                double iot = res[c][BK_URING][w][s].iot_cpu_per_gib;
+
+                printf("  %s %.3f (x%.2f)", configs[c].name, iot,
+                       iot / plain);
+            }
+            printf("\n");
         }
     }
 

@@ -562,6 +562,254 @@ static void test_unplug_in_flight(void)
     unlink(img2);
 }
 
+/* ---- requests parked by werror/rerror=stop ---- */
+
+/* Second AES-256-XTS key, for reprogramming slot 7 */
+#define KEY2_B64 "MDEyMzQ1Njc4OUFCQ0RFRmZlZGNiYTk4NzY1NDMyMTBaWVhXVlVUU1JRUE9O" \
+                 "TUxLSklIR0ZFRENCQTk4NzY1NA=="
+
+/*
+ * A blkdebug image whose first write (or read) at sector 64 fails with
+ * EIO; -drive options for it in @drive
+ */
+static char *make_failing_image(bool is_write, char **rules_path,
+                                char **drive)
+{
+    const char *io = is_write ? "write" : "read";
+    g_autofree char *rules = g_strdup_printf(
+        "[inject-error]\nevent = \"%s_aio\"\niotype = \"%s\"\n"
+        "errno = \"5\"\nsector = \"64\"\nonce = \"on\"\n", io, io);
+    char *img = make_image();
+    int fd = g_file_open_tmp("ice-blkdebug.XXXXXX", rules_path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, rules, strlen(rules)), ==, strlen(rules));
+    close(fd);
+    *drive = g_strdup_printf("blkdebug:%s:%s,werror=stop,rerror=stop",
+                             *rules_path, img);
+    return img;
+}
+
+static bool vm_paused_on_error(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+    bool paused = !strcmp(qdict_get_str(qdict_get_qdict(rsp, "return"),
+                                        "status"), "io-error");
+
+    qobject_unref(rsp);
+    return paused;
+}
+
+static void wait_paused_on_error(QTestState *qts)
+{
+    gint64 start = g_get_monotonic_time();
+
+    while (!vm_paused_on_error(qts)) {
+        g_assert(g_get_monotonic_time() - start <= ICE_REQ_TIMEOUT_US);
+        g_usleep(1000);
+    }
+}
+
+static void reprogram_slot7_with_key2(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'ice-program-slot',"
+                             " 'arguments': { 'id': 'drv0', 'slot': 7,"
+                             " 'algorithm': 'aes-xts', 'key-size': 256,"
+                             " 'data-unit-size': 4096,"
+                             " 'key-secret': 'mk2' } }");
+}
+
+/*
+ * A request accepted with the key in slot 7 fails, and werror/rerror=stop
+ * parks it; while the VM is stopped the host puts another key in slot 7.
+ * On 'cont' the request must complete with the key it was accepted with
+ * (device page, section 4), never with the new one.  Slot 8 keeps the
+ * first key to tell which key the disk's data was made with.
+ */
+static void test_restart_keeps_key(const void *opaque)
+{
+    bool is_write = GPOINTER_TO_INT(opaque);
+    g_autofree char *rules = NULL, *drive = NULL;
+    g_autofree char *img = make_failing_image(is_write, &rules, &drive);
+    Side s = { .qs = boot(drive, "-object secret,id=mk,format=base64,data="
+                          KEY_B64 " -object secret,id=mk2,format=base64,"
+                          "data=" KEY2_B64, "") };
+    uint8_t pt[4096], buf[4096];
+    IceReq r;
+
+    program_slot(s.qs->qts);
+    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'ice-program-slot',"
+                             " 'arguments': { 'id': 'drv0', 'slot': 8,"
+                             " 'algorithm': 'aes-xts', 'key-size': 256,"
+                             " 'data-unit-size': 4096, 'key-secret': 'mk' } }");
+    start_driver(&s);
+    for (size_t i = 0; i < sizeof(pt); i++) {
+        pt[i] = i * 7 + 1;
+    }
+    if (!is_write) {
+        memcpy(buf, pt, sizeof(buf));
+        g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_OUT, 64, buf, sizeof(buf),
+                                  8, 40), ==, VIRTIO_BLK_S_OK);
+    }
+
+    if (is_write) {
+        memcpy(buf, pt, sizeof(buf));
+    } else {
+        memset(buf, 0, sizeof(buf));
+    }
+    r = (IceReq) { .type = is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+                   .sector = 64, .payload = true, .slot = 7, .activate = 1,
+                   .dun = 40, .data = buf, .len = sizeof(buf) };
+    ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r);
+    wait_paused_on_error(s.qs->qts);
+    reprogram_slot7_with_key2(s.qs->qts);
+    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'cont'}");
+    qvirtio_wait_used_elem(s.qs->qts, &s.dev->vdev, s.vq, r.head, NULL,
+                           ICE_REQ_TIMEOUT_US);
+    g_assert_cmpint(ice_req_finish(s.qs->qts, &s.qs->alloc, &r), ==,
+                    VIRTIO_BLK_S_OK);
+
+    if (is_write) {
+        /* The disk holds what the first key made of pt */
+        memset(buf, 0, sizeof(buf));
+        g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_IN, 64, buf, sizeof(buf),
+                                  8, 40), ==, VIRTIO_BLK_S_OK);
+    }
+    g_assert(!memcmp(buf, pt, sizeof(buf)));
+    g_assert_false(vm_paused_on_error(s.qs->qts));
+
+    stop_driver(&s);
+    qtest_shutdown(s.qs);
+    unlink(img);
+    unlink(rules);
+}
+
+static int count_lines_with(const char *path, const char *what)
+{
+    g_autofree char *contents = NULL;
+    g_auto(GStrv) lines = NULL;
+    int n = 0;
+
+    g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+    lines = g_strsplit(contents, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        n += strstr(*l, what) != NULL;
+    }
+    return n;
+}
+
+/*
+ * A request parked by werror=stop holds its key.  When the host evicts
+ * the slot and unplugs the device while the VM is still stopped, the key
+ * must be wiped all the same (the ice_key_wiped trace event, emitted
+ * after the wipe, is the witness).
+ */
+static void test_unplug_parked(void)
+{
+    g_autofree char *rules = NULL, *drive = NULL;
+    g_autofree char *img = make_failing_image(true, &rules, &drive);
+    g_autofree char *img0 = make_image();
+    g_autofree char *log = g_strdup_printf("%s/ice-parked-%d.log",
+                                           g_get_tmp_dir(), getpid());
+    g_autofree char *extra = g_strdup_printf(
+        "-object secret,id=mk,format=base64,data=" KEY_B64 " "
+        "-drive if=none,id=drive1,file=%s,format=raw "
+        "-trace enable=ice_key_wiped -D %s", drive, log);
+    QOSState *qs = boot(img0, "", extra);
+    Side s = { .qs = qs };
+    uint8_t buf[4096];
+    IceReq r;
+
+    qtest_qmp_device_add(qs->qts, "virtio-blk-pci", "drv1",
+                         "{'addr': %s, 'drive': 'drive1', 'ice': true,"
+                         " 'ice-preload': '7:aes-xts:256:4096:mk'}",
+                         stringify(PCI_SLOT_HP) ".0");
+    s.dev = g_new0(QVirtioPCIDevice, 1);
+    virtio_pci_init(s.dev, qs->pcibus,
+                    &(QPCIAddress) { .devfn = QPCI_DEVFN(PCI_SLOT_HP, 0) });
+    qvirtio_pci_device_enable(s.dev);
+    qvirtio_start_device(&s.dev->vdev);
+    s.vq = ice_req_start_device(&s.dev->vdev, &qs->alloc, true);
+
+    memset(buf, 0x42, sizeof(buf));
+    r = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 64, .payload = true,
+                   .slot = 7, .activate = 1, .dun = 1, .data = buf,
+                   .len = sizeof(buf) };
+    ice_req_submit(qs->qts, &s.dev->vdev, &qs->alloc, s.vq, &r);
+    wait_paused_on_error(qs->qts);
+    qtest_qmp_assert_success(qs->qts, "{'execute': 'ice-evict-slot',"
+                             " 'arguments': {'id': 'drv1', 'slot': 7}}");
+    qpci_unplug_acpi_device_test(qs->qts, "drv1", PCI_SLOT_HP);
+    g_free(s.dev);
+    qtest_shutdown(qs);
+
+    g_assert_cmpint(count_lines_with(log, "ice_key_wiped"), ==, 1);
+    unlink(log);
+    unlink(img);
+    unlink(img0);
+    unlink(rules);
+}
+
+/* ---- block layer flags ---- */
+
+/*
+ * Encrypted writes go to the disk from host bounce memory, which is not
+ * registered with the block layer (blk_register_buf()): they must not
+ * carry BDRV_REQ_REGISTERED_BUF, or a libblkio backend would skip its
+ * own bounce buffer and hand unregistered memory to its driver.  Plain
+ * writes from guest RAM carry it, which shows the test can see it.
+ */
+static void test_write_flags(void)
+{
+    g_autofree char *img = make_image();
+    g_autofree char *log = g_strdup_printf("%s/ice-flags-%d.log",
+                                           g_get_tmp_dir(), getpid());
+    g_autofree char *extra = g_strdup_printf("-trace enable=blk_co_pwritev "
+                                             "-D %s", log);
+    Side s = { .qs = boot(img, "-object secret,id=mk,format=base64,data="
+                          KEY_B64, extra) };
+    g_autofree char *contents = NULL;
+    g_auto(GStrv) lines = NULL;
+    uint8_t buf[4096];
+    int plain = 0, crypto = 0;
+    IceReq r;
+
+    program_slot(s.qs->qts);
+    start_driver(&s);
+    memset(buf, 0x11, sizeof(buf));
+    r = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 2048, .payload = true,
+                   .activate = 0, .data = buf, .len = sizeof(buf) };
+    g_assert_cmpint(ice_req_do(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq,
+                               &r), ==, VIRTIO_BLK_S_OK);
+    g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_OUT, 4096, buf, sizeof(buf),
+                              7, 1), ==, VIRTIO_BLK_S_OK);
+    stop_driver(&s);
+    qtest_shutdown(s.qs);
+
+    g_assert_true(g_file_get_contents(log, &contents, NULL, NULL));
+    lines = g_strsplit(contents, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        const char *f = strstr(*l, " flags 0x");
+        unsigned long flags;
+
+        if (!strstr(*l, "blk_co_pwritev") || !f) {
+            continue;
+        }
+        flags = strtoul(f + strlen(" flags "), NULL, 16);
+        if (strstr(*l, " offset 1048576 ")) {
+            g_assert_cmphex(flags & 0x8, ==, 0x8);   /* REGISTERED_BUF */
+            plain++;
+        } else if (strstr(*l, " offset 2097152 ")) {
+            g_assert_cmphex(flags & 0x8, ==, 0);
+            crypto++;
+        }
+    }
+    g_assert_cmpint(plain, ==, 1);
+    g_assert_cmpint(crypto, ==, 1);
+    unlink(log);
+    unlink(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -577,5 +825,13 @@ int main(int argc, char **argv)
                    test_reset_in_flight);
     qtest_add_func("/virtio-blk-ice/lifecycle/unplug-in-flight",
                    test_unplug_in_flight);
+    qtest_add_data_func("/virtio-blk-ice/lifecycle/werror-restart-keeps-key",
+                        GINT_TO_POINTER(true), test_restart_keeps_key);
+    qtest_add_data_func("/virtio-blk-ice/lifecycle/rerror-restart-keeps-key",
+                        GINT_TO_POINTER(false), test_restart_keeps_key);
+    qtest_add_func("/virtio-blk-ice/lifecycle/unplug-parked-wipes-key",
+                   test_unplug_parked);
+    qtest_add_func("/virtio-blk-ice/block-layer/no-registered-buf-on-bounce",
+                   test_write_flags);
     return g_test_run();
 }

@@ -456,6 +456,80 @@ static void test_kat(void *obj, void *data, QGuestAllocator *alloc)
 }
 
 /*
+ * Requests larger than one chunk (256 KiB) are encrypted and written, or
+ * read and decrypted, chunk by chunk, their crypto done by worker
+ * threads; 64 KiB requests are one chunk, encrypted in the I/O thread,
+ * and checked against the standard vectors by ice/known-answers.  For
+ * each algorithm and data unit sizes of 512 B, 4 KiB and 64 KiB, a
+ * 1088 KiB request (four chunks and a quarter) whose descriptors split
+ * data units and whose last data unit is DUN 2^64 - 1 must leave on the
+ * disk exactly what 64 KiB requests leave for the same data units and
+ * DUNs, and read back as its plaintext.
+ */
+static void test_chunks(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const struct {
+        const char *alg;
+        unsigned bits;
+        size_t key_len;
+    } algs[] = {
+        { "aes-xts", 256, 64 }, { "bitlocker-aes-cbc", 128, 16 },
+        { "aes-ecb", 192, 24 }, { "essiv-aes-cbc", 256, 32 },
+    };
+    static const unsigned dus[] = { 512, 4096, 65536 };
+    static const size_t split[] = { 100000, 3, 262141, 70001, 0 };
+    const size_t len = 1088 * 1024, piece = 64 * 1024;
+    const uint64_t whole_off = 1024 * 1024, pieces_off = 4 * 1024 * 1024;
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    g_autofree uint8_t *pt = g_malloc(len);
+    g_autofree uint8_t *buf = g_malloc(len);
+    g_autofree uint8_t *img1 = g_malloc(len);
+    g_autofree uint8_t *img2 = g_malloc(len);
+    uint8_t key[64];
+
+    for (size_t i = 0; i < len; i++) {
+        pt[i] = (i * 2654435761u) >> 24;
+    }
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i * 13 + 7;
+    }
+    for (size_t a = 0; a < G_N_ELEMENTS(algs); a++) {
+        g_autofree char *secret = g_strdup_printf("chunk-key-%zu", a);
+
+        ice_add_secret(secret, key, algs[a].key_len);
+        for (size_t d = 0; d < G_N_ELEMENTS(dus); d++) {
+            uint64_t dun = UINT64_MAX - len / dus[d] + 1;
+
+            ice_program_ok(5, algs[a].alg, algs[a].bits, dus[d], secret);
+            memcpy(buf, pt, len);
+            g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT,
+                                   whole_off, buf, len, 5, 1, dun, split),
+                            ==, VIRTIO_BLK_S_OK);
+            for (size_t p = 0; p < len; p += piece) {
+                memcpy(buf, pt + p, piece);
+                g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT,
+                                       pieces_off + p, buf, piece, 5, 1,
+                                       dun + p / dus[d], NULL),
+                                ==, VIRTIO_BLK_S_OK);
+            }
+            image_read(env, whole_off, img1, len);
+            image_read(env, pieces_off, img2, len);
+            g_assert(memcmp(img1, pt, len));
+            g_assert(!memcmp(img1, img2, len));
+
+            memset(buf, 0, len);
+            g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_IN,
+                                   whole_off, buf, len, 5, 1, dun, split),
+                            ==, VIRTIO_BLK_S_OK);
+            g_assert(!memcmp(buf, pt, len));
+        }
+    }
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/*
  * Several crypto writes in flight on one queue, each with its own slot
  * and DUN, adjacent on disk so the block layer may merge them: every
  * unit must still be encrypted with its own request's key and DUN.
@@ -663,30 +737,55 @@ static void test_flush(void *obj, void *data, QGuestAllocator *alloc)
                  .activate = 7, .dun = UINT64_MAX };
 
     g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
+
+    /* The legacy FLUSH_OUT (5), handled as a FLUSH, carries its payload */
+    r.type = VIRTIO_BLK_T_FLUSH | VIRTIO_BLK_T_OUT;
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
 
 /*
- * Decision 3: an IN request whose driver-readable part is shorter than 32
- * bytes is a malformed header: the device stops processing the queue
- * (virtio_error) and QEMU stays up.
+ * Submit a malformed request: the device stops processing the queue
+ * (virtio_error), never uses it, and QEMU stays up.
  */
-static void test_short_header(void *obj, void *data, QGuestAllocator *alloc)
+static void assert_queue_stops(QVirtioBlk *blk, QGuestAllocator *alloc,
+                               IceReq *r)
 {
-    QVirtioBlk *blk = obj;
     QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
-    uint8_t buf[512];
-    IceReq r = { .type = VIRTIO_BLK_T_IN, .payload = true, .hdr_len = 24,
-                 .data = buf, .len = sizeof(buf) };
     QDict *rsp;
 
-    ice_submit(blk->vdev, alloc, vq, &r);
+    ice_submit(blk->vdev, alloc, vq, r);
     qtest_clock_step(global_qtest, 100 * 1000 * 1000);
     g_assert_false(qvirtqueue_get_buf(global_qtest, vq, NULL, NULL));
     rsp = qtest_qmp(global_qtest, "{'execute': 'query-status'}");
     g_assert_true(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+/*
+ * Decision 3: an IN request whose driver-readable part is shorter than 32
+ * bytes is a malformed header.
+ */
+static void test_short_header(void *obj, void *data, QGuestAllocator *alloc)
+{
+    uint8_t buf[512];
+    IceReq r = { .type = VIRTIO_BLK_T_IN, .payload = true, .hdr_len = 24,
+                 .data = buf, .len = sizeof(buf) };
+
+    assert_queue_stops(obj, alloc, &r);
+}
+
+/*
+ * Like a FLUSH, a legacy FLUSH_OUT whose driver-readable part cannot hold
+ * the payload is malformed.
+ */
+static void test_flush_out_short(void *obj, void *data,
+                                 QGuestAllocator *alloc)
+{
+    IceReq r = { .type = VIRTIO_BLK_T_FLUSH | VIRTIO_BLK_T_OUT };
+
+    assert_queue_stops(obj, alloc, &r);
 }
 
 /* ---- host key management (section 4) ---- */
@@ -1081,6 +1180,11 @@ static void register_virtio_blk_ice_test(void)
     qos_add_test("ice/reject-slot-offset", "virtio-blk", test_reject_offset,
                  &off8);
     qos_add_test("ice/flush", "virtio-blk", test_flush, &on);
+    qos_add_test("ice/flush-out-short", "virtio-blk", test_flush_out_short,
+                 &on);
+    qos_add_test("ice/chunks", "virtio-blk", test_chunks, &on);
+    qos_add_test("ice/chunks-iothread", "virtio-blk", test_chunks,
+                 &(QOSGraphTestOptions) { .before = ice_setup_iothread });
     qos_add_test("ice/other-types", "virtio-blk", test_other_types, &on);
     qos_add_test("ice/short-header", "virtio-blk", test_short_header, &on);
     qos_add_test("ice/qmp", "virtio-blk", test_qmp, &on);

@@ -1,27 +1,39 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Reusable bounce buffers for inline crypto writes
+ * Bounded bounce memory for inline crypto writes
  */
 
 #ifndef HW_BLOCK_ICE_BOUNCE_POOL_H
 #define HW_BLOCK_ICE_BOUNCE_POOL_H
 
+#include "qemu/coroutine.h"
 #include "system/block-backend.h"
 
 typedef struct IceBouncePool IceBouncePool;
 
+/*
+ * Largest buffer the pool hands out.  Callers cut their requests into
+ * chunks of at most this size, so any limit of at least this size can
+ * always be met.
+ */
+#define ICE_BOUNCE_MAX          (256 * 1024)
+
 /**
  * ice_bounce_pool_new:
  * @blk: the backend the buffers are written to (for their alignment)
- * @max_cached: bytes of idle buffers the pool may keep
+ * @limit: most bytes of buffers, in use and idle together, the pool ever
+ *         holds; at least %ICE_BOUNCE_MAX
  *
- * Encrypted writes need a buffer as large as the request.  Allocating a
- * fresh one per request and faulting its pages in costs more than the
- * encryption itself, so idle buffers are kept, in power-of-two sizes from
- * 4 KiB to 1 MiB; larger requests get a buffer of their own.
+ * Encrypted writes need somewhere to put the ciphertext, since guest
+ * memory must not change.  Allocating and faulting in a fresh buffer per
+ * chunk costs more than the encryption, so freed buffers are kept for
+ * reuse, in power-of-two sizes from 4 KiB to %ICE_BOUNCE_MAX, as long as
+ * the total stays within @limit.  A caller that would exceed @limit waits
+ * until another returns a buffer: a guest can make the pool hold @limit
+ * bytes, never more.
  */
-IceBouncePool *ice_bounce_pool_new(BlockBackend *blk, size_t max_cached);
+IceBouncePool *ice_bounce_pool_new(BlockBackend *blk, size_t limit);
 
 /**
  * ice_bounce_pool_free:
@@ -30,22 +42,28 @@ IceBouncePool *ice_bounce_pool_new(BlockBackend *blk, size_t max_cached);
 void ice_bounce_pool_free(IceBouncePool *pool);
 
 /**
- * ice_bounce_get:
+ * ice_bounce_co_get:
  * @pool: the pool
- * @len: bytes needed
+ * @len: bytes needed, 1 to %ICE_BOUNCE_MAX
  * @size: set to the size of the buffer, for ice_bounce_put()
  *
- * Context: any thread
+ * Take a buffer of at least @len bytes, waiting while the pool is at its
+ * limit.  Waiters are served in order.
  *
- * Returns: a buffer of at least @len bytes, or NULL if out of memory
+ * Context: coroutine, in any AioContext
+ *
+ * Returns: the buffer, or NULL if the host is out of memory
  */
-void *ice_bounce_get(IceBouncePool *pool, size_t len, size_t *size);
+void *coroutine_fn ice_bounce_co_get(IceBouncePool *pool, size_t len,
+                                     size_t *size);
 
 /**
  * ice_bounce_put:
  * @pool: the pool
- * @buf: a buffer from ice_bounce_get()
- * @size: its size as ice_bounce_get() reported it
+ * @buf: a buffer from ice_bounce_co_get()
+ * @size: its size as ice_bounce_co_get() reported it
+ *
+ * Return @buf and wake a waiter.
  *
  * Context: any thread
  */

@@ -303,6 +303,7 @@ static void ice_key_free(IceKey *key)
     }
     qemu_mutex_destroy(&key->pool_lock);
     ice_wipe(key, sizeof(*key));
+    trace_ice_key_wiped(key);
     if (ice_key_free_observer) {
         ice_key_free_observer(key, sizeof(*key));
     }

@@ -39,14 +39,15 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
     return 0;   /* the feature is never offered */
 }
 
-bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
+bool virtio_blk_ice_check_rw(VirtIOBlockReq *req)
 {
     return true;
 }
 
-int virtio_blk_ice_read_done(VirtIOBlockReq *req)
+bool virtio_blk_ice_submit_rw(VirtIOBlockReq *req, bool is_write,
+                              BlockCompletionFunc *cb)
 {
-    return 0;
+    return false;
 }
 
 void virtio_blk_ice_release_request(VirtIOBlockReq *req)

@@ -4,9 +4,9 @@
  * virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE): request path
  *
  * Parses the crypto payload, answers VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
- * checks crypto requests before any I/O is issued, encrypts writes into a
- * bounce buffer and decrypts reads once they succeeded.  Section numbers
- * ("decision N") refer to the device decisions in
+ * checks crypto requests before any I/O is issued, and runs accepted ones
+ * in a coroutine through the bounded data path of datapath.c.  Section
+ * numbers ("decision N") refer to the device decisions in
  * docs/system/devices/virtio-blk-ice.rst.
  */
 
@@ -15,14 +15,12 @@
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
+#include "qemu/coroutine.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/virtio/virtio-access.h"
 #include "virtio-blk-ice-internal.h"
-#include "bounce-pool.h"
+#include "datapath.h"
 #include "trace.h"
-
-/* Idle bounce buffers a device may keep */
-#define VIRTIO_BLK_ICE_BOUNCE_CACHE (64 * MiB)
 
 static bool virtio_blk_ice_negotiated(VirtIOBlock *s)
 {
@@ -31,6 +29,7 @@ static bool virtio_blk_ice_negotiated(VirtIOBlock *s)
 
 bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
 {
+    ERRP_GUARD();
     VirtIOBlkIce *ice = &s->ice;
 
     if (!virtio_has_feature(s->host_features, VIRTIO_BLK_F_ICE)) {
@@ -50,10 +49,19 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
                    ice->num_slots);
         return false;
     }
+    if (ice->bounce_limit < ICE_BOUNCE_MAX) {
+        error_setg(errp, "ice-bounce-limit (%" PRIu64 ") must be at least "
+                   "%u bytes, the size of one chunk", ice->bounce_limit,
+                   ICE_BOUNCE_MAX);
+        return false;
+    }
 
     ice->engine = ice_engine_new(ice->num_slots, ice->slot_offset);
-    ice->bounce_pool = ice_bounce_pool_new(s->conf.conf.blk,
-                                           VIRTIO_BLK_ICE_BOUNCE_CACHE);
+    ice->datapath = (IceDataPath) {
+        .blk = s->conf.conf.blk,
+        .pool = ice_bounce_pool_new(s->conf.conf.blk, ice->bounce_limit),
+        .offload_min = ice->offload_min,
+    };
     ice->slot_secret = g_new0(char *, ice->num_slots);
     if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {
         error_prepend(errp, "ice-preload: ");
@@ -70,15 +78,24 @@ void virtio_blk_ice_unrealize(VirtIOBlock *s)
     if (!ice->engine) {
         return;
     }
+    /*
+     * Requests parked by werror/rerror=stop still hold the key they were
+     * accepted with: drop it, so that it is wiped with the engine's.
+     */
+    for (VirtIOBlockReq *req = s->rq; req; req = req->next) {
+        virtio_blk_ice_release_request(req);
+    }
     ice_engine_free(ice->engine);
     ice->engine = NULL;
-    ice_bounce_pool_free(ice->bounce_pool);
-    ice->bounce_pool = NULL;
+    ice_bounce_pool_free(ice->datapath.pool);
+    ice->datapath.pool = NULL;
     for (unsigned i = 0; i < ice->num_slots; i++) {
         g_free(ice->slot_secret[i]);
     }
     g_free(ice->slot_secret);
     ice->slot_secret = NULL;
+    g_free(ice->migration_slots);
+    ice->migration_slots = NULL;
 }
 
 void virtio_blk_ice_update_config(VirtIOBlock *s,
@@ -107,10 +124,15 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
         return 0;
     }
 
-    /* Only IN, OUT and FLUSH carry the payload (decision 10) */
-    type = virtio_ldl_p(vdev, &req->out.type) & ~VIRTIO_BLK_T_BARRIER;
-    if (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_OUT &&
-        type != VIRTIO_BLK_T_FLUSH) {
+    /*
+     * Only IN, OUT and FLUSH carry the payload (decision 10).  The type is
+     * masked as virtio_blk_handle_request() masks it, so that the legacy
+     * VIRTIO_BLK_T_FLUSH_OUT (5), which it handles as a FLUSH, carries the
+     * payload of a FLUSH too.
+     */
+    type = virtio_ldl_p(vdev, &req->out.type) &
+           ~(VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER);
+    if (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_FLUSH) {
         return 0;
     }
     if (iov_to_buf(out_iov, out_num, sizeof(req->out), &payload,
@@ -128,7 +150,7 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
 
 /*
  * Reject a crypto request: log it as a guest error and drop what it holds.
- * Returns false, so that virtio_blk_ice_prepare_rw() fails it with IOERR.
+ * Returns false, so that virtio_blk_ice_check_rw() fails it with IOERR.
  */
 static bool G_GNUC_PRINTF(2, 3)
 virtio_blk_ice_reject(VirtIOBlockReq *req, const char *fmt, ...)
@@ -145,7 +167,7 @@ virtio_blk_ice_reject(VirtIOBlockReq *req, const char *fmt, ...)
     return false;
 }
 
-bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
+bool virtio_blk_ice_check_rw(VirtIOBlockReq *req)
 {
     VirtIOBlock *s = req->dev;
     VirtIOBlkIceReq *r = &req->ice;
@@ -153,8 +175,15 @@ bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
     uint64_t len = req->qiov.size;
     Error *err = NULL;
 
-    /* A request restarted after werror=stop starts over from guest memory */
-    virtio_blk_ice_release_request(req);
+    /*
+     * A request restarted after werror/rerror=stop keeps the key it was
+     * accepted with, as long as the guest still names the same slot: a
+     * slot reprogrammed while the VM was stopped must not change it.
+     */
+    if (r->key && !(r->has_payload && r->activate == 1 &&
+                    r->slot == r->key_slot)) {
+        virtio_blk_ice_release_request(req);
+    }
 
     /* Decision 2: activate 0 is plain I/O, 1 is crypto, anything else fails */
     if (!r->has_payload || r->activate == 0) {
@@ -166,12 +195,15 @@ bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
     }
 
     /* Decision 4: slot in range and programmed, alignment, DUN range */
-    r->key = ice_engine_get_key(s->ice.engine, r->slot, &err);
     if (!r->key) {
-        trace_virtio_blk_ice_err_slot(req, r->slot);
-        virtio_blk_ice_reject(req, "%s", error_get_pretty(err));
-        error_free(err);
-        return false;
+        r->key = ice_engine_get_key(s->ice.engine, r->slot, &err);
+        if (!r->key) {
+            trace_virtio_blk_ice_err_slot(req, r->slot);
+            virtio_blk_ice_reject(req, "%s", error_get_pretty(err));
+            error_free(err);
+            return false;
+        }
+        r->key_slot = r->slot;
     }
     if (ice_key_check_request(r->key, offset, len, r->dun, &err) < 0) {
         trace_virtio_blk_ice_err_range(req, r->slot, offset, len, r->dun,
@@ -180,59 +212,41 @@ bool virtio_blk_ice_prepare_rw(VirtIOBlockReq *req, bool is_write)
         error_free(err);
         return false;
     }
-    trace_virtio_blk_ice_rw(req, is_write, r->slot, r->dun,
-                            len / ice_key_config(r->key)->data_unit_size);
-
-    if (!is_write) {
-        /* Decrypted in place once the read succeeded */
-        r->data_iov = req->qiov.iov;
-        r->data_niov = req->qiov.niov;
-        r->data_len = len;
-        return true;
-    }
-
-    /* Writes never modify guest memory: encrypt into a bounce buffer */
-    r->bounce = ice_bounce_get(s->ice.bounce_pool, MAX(len, 1),
-                               &r->bounce_size);
-    if (!r->bounce) {
-        return virtio_blk_ice_reject(req, "no memory for a %" PRIu64
-                                     "-byte bounce buffer", len);
-    }
-    if (ice_key_encrypt(r->key, r->dun, &req->qiov, r->bounce) < 0) {
-        return virtio_blk_ice_reject(req, "encryption failed");
-    }
-    r->bounce_iov.iov_base = r->bounce;
-    r->bounce_iov.iov_len = len;
-    qemu_iovec_init_external(&req->qiov, &r->bounce_iov, 1);
     return true;
 }
 
-int virtio_blk_ice_read_done(VirtIOBlockReq *req)
+bool virtio_blk_ice_submit_rw(VirtIOBlockReq *req, bool is_write,
+                              BlockCompletionFunc *cb)
 {
+    VirtIOBlock *s = req->dev;
     VirtIOBlkIceReq *r = &req->ice;
-    QEMUIOVector qiov;
 
-    if (!r->key || r->bounce) {
-        return 0;
+    if (!r->key) {
+        return false;
     }
-    qemu_iovec_init_external(&qiov, r->data_iov, r->data_niov);
-    if (qiov.size != r->data_len ||
-        ice_key_decrypt(r->key, r->dun, &qiov) < 0) {
-        return -EIO;
-    }
-    return 0;
+    trace_virtio_blk_ice_rw(req, is_write, r->slot, r->dun,
+                            req->qiov.size /
+                            ice_key_config(r->key)->data_unit_size);
+    ice_rw_start(&(IceRw) {
+        .dp = &s->ice.datapath,
+        .key = r->key,
+        .dun = r->dun,
+        .offset = req->sector_num << BDRV_SECTOR_BITS,
+        .qiov = &req->qiov,
+        .is_write = is_write,
+        /* Reads land in guest RAM, which may be registered */
+        .read_flags = blk_ram_registrar_ok(&s->blk_ram_registrar) ?
+                      BDRV_REQ_REGISTERED_BUF : 0,
+        .cb = cb,
+        .opaque = req,
+    });
+    return true;
 }
 
 void virtio_blk_ice_release_request(VirtIOBlockReq *req)
 {
-    VirtIOBlkIceReq *r = &req->ice;
-
-    ice_key_unref(r->key);
-    r->key = NULL;
-    if (r->bounce) {
-        ice_bounce_put(req->dev->ice.bounce_pool, r->bounce, r->bounce_size);
-        r->bounce = NULL;
-    }
+    ice_key_unref(req->ice.key);
+    req->ice.key = NULL;
 }
 
 uint8_t virtio_blk_ice_get_caps(VirtIOBlockReq *req, struct iovec *in_iov,

@@ -16,26 +16,45 @@
 #include "hw/block/ice-engine.h"
 #include "migration/vmstate.h"
 
+#include "block/aio.h"
+
 struct VirtIOBlock;
 struct VirtIOBlockReq;
 struct virtio_blk_config;
 typedef struct IceBouncePool IceBouncePool;
 
-/* Per-device state; the first three fields are properties */
+/* What a device needs to run crypto requests (see hw/block/ice/datapath.h) */
+typedef struct IceDataPath {
+    BlockBackend *blk;
+    IceBouncePool *pool;        /* bounce memory of encrypted writes */
+    size_t offload_min;         /* larger requests' crypto goes to workers */
+} IceDataPath;
+
+/*
+ * Defaults of "ice-bounce-limit", the most bounce memory a device's
+ * encrypted writes hold at once, and "x-ice-offload-min"; see
+ * hw/block/ice/datapath.h
+ */
+#define VIRTIO_BLK_ICE_BOUNCE_LIMIT_DEFAULT     (32 * 1024 * 1024)
+#define VIRTIO_BLK_ICE_OFFLOAD_MIN_DEFAULT      (64 * 1024)
+
+/* Per-device state; the first five fields are properties */
 typedef struct VirtIOBlkIce {
     uint8_t num_slots;          /* "ice-slots" */
     uint8_t slot_offset;        /* "ice-slot-offset" */
     char *preload;              /* "ice-preload", see virtio-blk-ice-keys.c */
+    uint64_t bounce_limit;      /* "ice-bounce-limit" */
+    uint64_t offload_min;       /* "x-ice-offload-min" */
     IceEngine *engine;          /* NULL unless ice=on */
-    IceBouncePool *bounce_pool; /* buffers for encrypted writes */
+    IceDataPath datapath;
     char **slot_secret;         /* id of the secret in each slot, or NULL */
     char *migration_slots;      /* slot table in the migration stream */
     uint32_t migration_slots_len;
 } VirtIOBlkIce;
 
 /*
- * Per-request state.  virtio_blk_init_request() zeroes it; everything it
- * holds is released by virtio_blk_ice_release_request().
+ * Per-request state.  virtio_blk_init_request() zeroes it; the key is
+ * dropped by virtio_blk_ice_release_request().
  */
 typedef struct VirtIOBlkIceReq {
     bool has_payload;           /* the header carried a crypto payload */
@@ -43,12 +62,7 @@ typedef struct VirtIOBlkIceReq {
     uint8_t activate;
     uint64_t dun;
     IceKey *key;                /* held from acceptance to completion */
-    void *bounce;               /* ciphertext of a write */
-    size_t bounce_size;
-    struct iovec bounce_iov;
-    struct iovec *data_iov;     /* guest buffers of a read */
-    unsigned data_niov;
-    size_t data_len;
+    uint8_t key_slot;           /* the slot @key came from */
 } VirtIOBlkIceReq;
 
 /**
@@ -98,35 +112,39 @@ int virtio_blk_ice_parse_payload(struct VirtIOBlockReq *req,
                                  unsigned out_num);
 
 /**
- * virtio_blk_ice_prepare_rw:
+ * virtio_blk_ice_check_rw:
  * @req: a read or write whose range was checked; req->qiov is its data
- * @is_write: direction
  *
  * For activate=1, take a reference to the slot's key and check the
- * request against it; for a write, encrypt the data into a bounce buffer
- * and point req->qiov at it.  Rejections are traced and logged as guest
- * errors.  Runs again, from scratch, when a request is restarted after
- * werror=stop: the ciphertext is always made from guest memory.
+ * request against it.  Rejections are traced and logged as guest
+ * errors.  A request restarted after werror/rerror=stop keeps the key it
+ * was first accepted with.
  *
  * Returns: false if the request must fail with VIRTIO_BLK_S_IOERR
  */
-bool virtio_blk_ice_prepare_rw(struct VirtIOBlockReq *req, bool is_write);
+bool virtio_blk_ice_check_rw(struct VirtIOBlockReq *req);
 
 /**
- * virtio_blk_ice_read_done:
- * @req: a read that completed successfully
+ * virtio_blk_ice_submit_rw:
+ * @req: a request virtio_blk_ice_check_rw() accepted, accounting started
+ * @is_write: direction
+ * @cb: virtio-blk's completion for reads and writes, called with @req
+ *      and 0 or a negative errno
  *
- * Decrypt the data in the guest's buffers if the read used a key.
+ * Start a crypto request in a coroutine of the current AioContext.
+ * Crypto requests are never merged: each completes on its own.
  *
- * Returns: 0, or -EIO if decryption failed
+ * Returns: false if @req is plain I/O (nothing done), true if it was
+ * started and @cb will be called
  */
-int virtio_blk_ice_read_done(struct VirtIOBlockReq *req);
+bool virtio_blk_ice_submit_rw(struct VirtIOBlockReq *req, bool is_write,
+                              BlockCompletionFunc *cb);
 
 /**
  * virtio_blk_ice_release_request:
  * @req: a request being completed, requeued or dropped
  *
- * Drop the key reference and free the bounce buffer.  Idempotent.
+ * Drop the key reference.  Idempotent.
  */
 void virtio_blk_ice_release_request(struct VirtIOBlockReq *req);
 

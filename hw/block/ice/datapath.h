@@ -1,0 +1,80 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Inline crypto data path: encrypted reads and writes through a
+ * BlockBackend in bounded chunks
+ *
+ * Nothing here knows the transport: a device accepts a request (slot,
+ * DUN, range checked against the key), then starts it with
+ * ice_rw_start() in the request's AioContext.
+ *
+ * Bounds: a write is encrypted and written one chunk of at most
+ * %ICE_CHUNK_SIZE bytes at a time, each chunk in a buffer of the
+ * device's IceBouncePool, so the bounce memory of all requests together
+ * never exceeds the pool's limit; a read lands in guest memory and is
+ * decrypted there, one chunk at a time.  Requests larger than the
+ * offload threshold have each chunk's crypto done in the AioContext's
+ * thread pool, so the I/O thread only ever spends a chunk's worth of
+ * small-request crypto between two returns to its event loop.
+ */
+
+#ifndef HW_BLOCK_ICE_DATAPATH_H
+#define HW_BLOCK_ICE_DATAPATH_H
+
+#include "hw/virtio/virtio-blk-ice.h"
+#include "bounce-pool.h"
+
+/* Bytes encrypted and written, or decrypted, in one step */
+#define ICE_CHUNK_SIZE          ICE_BOUNCE_MAX
+
+/*
+ * IceDataPath (in hw/virtio/virtio-blk-ice.h, so that devices can embed
+ * it): the BlockBackend, the bounce pool, and the offload threshold:
+ * requests of more bytes than @offload_min have their crypto done in the
+ * thread pool, smaller ones in the calling thread.
+ */
+
+/**
+ * IceRw:
+ * @dp: the data path
+ * @key: a key reference, checked against the request; the caller keeps
+ *       it until @cb
+ * @dun: data unit number of the first data unit
+ * @offset: byte offset on @dp->blk
+ * @qiov: guest memory: plaintext of a write (never modified), or where
+ *        a read lands and is decrypted
+ * @is_write: direction
+ * @read_flags: flags of the read (e.g. BDRV_REQ_REGISTERED_BUF for
+ *              registered guest RAM); writes come from bounce memory and
+ *              take none
+ * @cb: called once with @opaque and 0 or a negative errno, while the
+ *      request still counts as in flight on @dp->blk
+ * @opaque: for @cb
+ *
+ * A crypto request.  A failed write chunk ends the request, with the
+ * chunks before it on the disk; a failed read leaves @qiov a mix of
+ * ciphertext and plaintext.
+ */
+typedef struct IceRw {
+    IceDataPath *dp;
+    IceKey *key;
+    uint64_t dun;
+    int64_t offset;
+    QEMUIOVector *qiov;
+    bool is_write;
+    BdrvRequestFlags read_flags;
+    BlockCompletionFunc *cb;
+    void *opaque;
+} IceRw;
+
+/**
+ * ice_rw_start:
+ * @rw: the request; copied
+ *
+ * Run @rw in a coroutine of the current AioContext, which must be
+ * @rw->dp->blk's.  Returns when the request first waits.  Drain of
+ * @rw->dp->blk waits for the whole request, @rw->cb included.
+ */
+void ice_rw_start(const IceRw *rw);
+
+#endif /* HW_BLOCK_ICE_DATAPATH_H */

@@ -1,0 +1,285 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: a hostile guest cannot make the inline crypto data path of
+ * virtio-blk exhaust host memory or stall QEMU's main loop
+ *
+ * The guest fills a 1024-entry queue with maximum-size encrypted writes
+ * and reads whose data descriptors all point at the same 4 MiB of guest
+ * RAM (legal for virtio-blk: 128 MiB requests from 4 MiB of memory),
+ * while a throttled backend holds them.  Then the throttle is lifted and
+ * everything completes.  Throughout, QEMU's peak RSS may grow by no more
+ * than the device's bounce limit plus a small slack, and QMP must answer
+ * every query-status within 100 ms.  Every request completes with OK and
+ * the disk holds exactly the AES-256-XTS ciphertext of the data, computed
+ * here with libgcrypt unit by unit.
+ */
+
+#include "qemu/osdep.h"
+#include <gcrypt.h>
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "libqos/libqos-pc.h"
+#include "libqos/virtio.h"
+#include "libqos/virtio-pci.h"
+#include "ice-req.h"
+
+#define DEVFN           QPCI_DEVFN(4, 0)
+#define QUEUE_SIZE      1024
+#define ALIAS_LEN       (4 * 1024 * 1024)   /* guest RAM behind every desc */
+#define DESCS           32                  /* data descriptors a request */
+#define REQ_LEN         ((uint64_t)ALIAS_LEN * DESCS)
+#define WRITES          8                   /* i % 3 != 2 of 12 */
+#define READS           4
+#define DUS             4096
+#define DUN             1000
+#define SLOT            3
+#define BOUNCE_LIMIT    (2 * 1024 * 1024)   /* ice-bounce-limit */
+#define RSS_SLACK       (32 * 1024 * 1024)  /* threads, stacks, heap */
+#define QMP_MAX_US      (100 * 1000)
+#define TIMEOUT_US      (120 * 1000 * 1000)
+
+/* AES-256-XTS key material, 64 bytes */
+static const uint8_t key[64] = {
+    0x27, 0x18, 0x28, 0x18, 0x28, 0x45, 0x90, 0x45,
+    0x23, 0x53, 0x60, 0x28, 0x74, 0x71, 0x35, 0x26,
+    0x62, 0x49, 0x77, 0x57, 0x24, 0x70, 0x93, 0x69,
+    0x99, 0x59, 0x57, 0x49, 0x66, 0x96, 0x76, 0x27,
+    0x31, 0x41, 0x59, 0x26, 0x53, 0x58, 0x97, 0x93,
+    0x23, 0x84, 0x62, 0x64, 0x33, 0x83, 0x27, 0x95,
+    0x02, 0x88, 0x41, 0x97, 0x16, 0x93, 0x99, 0x37,
+    0x51, 0x05, 0x82, 0x09, 0x74, 0x94, 0x45, 0x92,
+};
+
+/* One request whose data descriptors all alias the same guest memory */
+typedef struct AliasedReq {
+    bool is_write;
+    uint64_t hdr;           /* 32-byte header */
+    uint64_t status;
+    uint32_t head;
+    bool done;
+} AliasedReq;
+
+static void submit_aliased(QTestState *qts, QVirtioDevice *dev,
+                           QGuestAllocator *alloc, QVirtQueue *vq,
+                           uint64_t alias, AliasedReq *r)
+{
+    uint8_t hdr[32] = { 0 };
+    uint8_t status = 0xff;
+
+    stl_le_p(hdr, r->is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN);
+    stq_le_p(hdr + 8, 0);                   /* sector */
+    hdr[16] = SLOT;
+    hdr[17] = 1;                            /* activate */
+    stq_le_p(hdr + 24, DUN);
+    r->hdr = guest_alloc(alloc, sizeof(hdr));
+    r->status = guest_alloc(alloc, 1);
+    qtest_memwrite(qts, r->hdr, hdr, sizeof(hdr));
+    qtest_memwrite(qts, r->status, &status, 1);
+
+    r->head = qvirtqueue_add(qts, vq, r->hdr, sizeof(hdr), false, true);
+    for (int i = 0; i < DESCS; i++) {
+        qvirtqueue_add(qts, vq, alias, ALIAS_LEN, !r->is_write, true);
+    }
+    qvirtqueue_add(qts, vq, r->status, 1, true, false);
+    qvirtqueue_kick(qts, dev, vq, r->head);
+}
+
+/* Peak RSS of @pid in bytes (VmHWM) */
+static uint64_t peak_rss(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+    g_autofree char *contents = NULL;
+    const char *p;
+
+    g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+    p = strstr(contents, "VmHWM:");
+    g_assert_nonnull(p);
+    return g_ascii_strtoull(p + strlen("VmHWM:"), NULL, 10) * 1024;
+}
+
+/* Start counting the peak RSS of @pid from its current RSS */
+static void reset_peak_rss(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/clear_refs", pid);
+    int fd = open(path, O_WRONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, "5", 1), ==, 1);
+    close(fd);
+}
+
+/* Time one query-status; returns microseconds */
+static gint64 qmp_round_trip(QTestState *qts)
+{
+    gint64 start = g_get_monotonic_time();
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    return g_get_monotonic_time() - start;
+}
+
+/* Collect used requests; returns how many are done */
+static int reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                AliasedReq *r, int n)
+{
+    uint32_t head;
+    int done = 0;
+
+    dev->bus->get_queue_isr_status(dev, vq);
+    while (qvirtqueue_get_buf(qts, vq, &head, NULL)) {
+        int i;
+
+        for (i = 0; i < n && r[i].head != head; i++) {
+            continue;
+        }
+        g_assert_cmpint(i, <, n);
+        g_assert_false(r[i].done);
+        r[i].done = true;
+    }
+    for (int i = 0; i < n; i++) {
+        done += r[i].done;
+    }
+    return done;
+}
+
+/* What AES-256-XTS with @key makes of @pt at data unit @dun onwards */
+static void xts_encrypt(const uint8_t *pt, uint8_t *ct, size_t len,
+                        uint64_t dun)
+{
+    gcry_cipher_hd_t h;
+
+    g_assert_cmpint(gcry_cipher_open(&h, GCRY_CIPHER_AES256,
+                                     GCRY_CIPHER_MODE_XTS, 0), ==, 0);
+    g_assert_cmpint(gcry_cipher_setkey(h, key, sizeof(key)), ==, 0);
+    for (size_t off = 0; off < len; off += DUS, dun++) {
+        uint64_t tweak[2] = { cpu_to_le64(dun), 0 };
+
+        g_assert_cmpint(gcry_cipher_setiv(h, tweak, sizeof(tweak)), ==, 0);
+        g_assert_cmpint(gcry_cipher_encrypt(h, ct + off, DUS, pt + off, DUS),
+                        ==, 0);
+    }
+    gcry_cipher_close(h);
+}
+
+static void test_hostile_aliased_queue(void)
+{
+    g_autofree char *img = NULL;
+    g_autofree char *key_b64 = g_base64_encode(key, sizeof(key));
+    g_autofree uint8_t *pt = g_malloc(ALIAS_LEN);
+    g_autofree uint8_t *disk = g_malloc(ALIAS_LEN);
+    g_autofree uint8_t *expect = g_malloc(ALIAS_LEN);
+    AliasedReq r[WRITES + READS] = { 0 };
+    QVirtioPCIDevice dev = { 0 };
+    gint64 worst = 0, start;
+    uint64_t base, held, peak;
+    QOSState *qs;
+    QVirtQueue *vq;
+    uint64_t alias_pt, alias_rd;
+    pid_t pid;
+    int fd, done;
+
+    fd = g_file_open_tmp("ice-bound.XXXXXX", &img, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, REQ_LEN), ==, 0);
+
+    /*
+     * A 4 KiB/s throttle lets the first chunk through and holds the rest
+     * until block_set_io_throttle lifts it.
+     */
+    qs = qtest_pc_boot("-m 256 "
+                       "-object secret,id=k,format=base64,data=%s "
+                       "-drive if=none,id=drive0,file=%s,format=raw,"
+                       "throttling.bps-total=4096 "
+                       "-device virtio-blk-pci,id=drv0,drive=drive0,"
+                       "addr=04.0,ice=on,queue-size=%d,"
+                       "ice-bounce-limit=%d,"
+                       "ice-preload=%d:aes-xts:256:%d:k",
+                       key_b64, img, QUEUE_SIZE, BOUNCE_LIMIT, SLOT, DUS);
+    pid = qtest_pid(qs->qts);
+    virtio_pci_init(&dev, qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
+    qvirtio_pci_device_enable(&dev);
+    qvirtio_start_device(&dev.vdev);
+    vq = ice_req_start_device(&dev.vdev, &qs->alloc, true);
+    g_assert_cmpint(vq->size, ==, QUEUE_SIZE);
+
+    for (size_t i = 0; i < ALIAS_LEN; i++) {
+        pt[i] = (i * 2654435761u) >> 24;
+    }
+    /* Writes read the plaintext from one buffer, reads land in another */
+    alias_pt = guest_alloc(&qs->alloc, ALIAS_LEN);
+    alias_rd = guest_alloc(&qs->alloc, ALIAS_LEN);
+    qtest_bufwrite(qs->qts, alias_pt, pt, ALIAS_LEN);
+    qtest_memset(qs->qts, alias_rd, 0, ALIAS_LEN);
+
+    reset_peak_rss(pid);
+    base = peak_rss(pid);
+
+    /* Fill the queue: two writes, then a read, and again */
+    for (int i = 0; i < WRITES + READS; i++) {
+        r[i].is_write = i % 3 != 2;
+        submit_aliased(qs->qts, &dev.vdev, &qs->alloc, vq,
+                       r[i].is_write ? alias_pt : alias_rd, &r[i]);
+        worst = MAX(worst, qmp_round_trip(qs->qts));
+    }
+
+    /* Held by the throttle: nothing completes, memory stays bounded */
+    start = g_get_monotonic_time();
+    while (g_get_monotonic_time() - start < 300 * 1000) {
+        worst = MAX(worst, qmp_round_trip(qs->qts));
+        g_assert_cmpint(reap(qs->qts, &dev.vdev, vq, r, WRITES + READS), ==,
+                        0);
+    }
+    held = peak_rss(pid) - base;
+
+    qtest_qmp_assert_success(qs->qts, "{'execute': 'block_set_io_throttle',"
+                             " 'arguments': { 'device': 'drive0',"
+                             " 'bps': 0, 'bps_rd': 0, 'bps_wr': 0,"
+                             " 'iops': 100000000, 'iops_rd': 0,"
+                             " 'iops_wr': 0 } }");
+    start = g_get_monotonic_time();
+    do {
+        worst = MAX(worst, qmp_round_trip(qs->qts));
+        done = reap(qs->qts, &dev.vdev, vq, r, WRITES + READS);
+        g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
+    } while (done < WRITES + READS);
+    peak = peak_rss(pid) - base;
+
+    g_test_message("peak RSS growth: %" PRIu64 " KiB while held, %" PRIu64
+                   " KiB in all (bounce limit %d KiB, slack %d KiB); "
+                   "slowest query-status %" PRId64 " us",
+                   held / 1024, peak / 1024, BOUNCE_LIMIT / 1024,
+                   RSS_SLACK / 1024, worst);
+    g_assert_cmpuint(peak, <=, BOUNCE_LIMIT + RSS_SLACK);
+    g_assert_cmpint(worst, <=, QMP_MAX_US);
+
+    for (int i = 0; i < WRITES + READS; i++) {
+        g_assert_cmpint(qtest_readb(qs->qts, r[i].status), ==,
+                        VIRTIO_BLK_S_OK);
+    }
+
+    /* Every write put the same ciphertext at the same place */
+    for (int d = 0; d < DESCS; d++) {
+        uint64_t off = (uint64_t)d * ALIAS_LEN;
+
+        xts_encrypt(pt, expect, ALIAS_LEN, DUN + off / DUS);
+        g_assert_cmpint(pread(fd, disk, ALIAS_LEN, off), ==, ALIAS_LEN);
+        g_assert(!memcmp(disk, expect, ALIAS_LEN));
+    }
+    close(fd);
+
+    qtest_shutdown(qs);
+    unlink(img);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_assert_nonnull(gcry_check_version(NULL));
+    qtest_add_func("/virtio-blk-ice/bound/aliased-queue-memory-and-latency",
+                   test_hostile_aliased_queue);
+    return g_test_run();
+}
