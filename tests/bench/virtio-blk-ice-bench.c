@@ -586,19 +586,31 @@ int main(int argc, char **argv)
     for (int w = 0; w < 2; w++) {
         for (size_t s = 1; s < G_N_ELEMENTS(req_sizes); s++) {
             double plain = res[CFG_PLAIN][BK_URING][w][s].cpu_per_gib;
-            double xts = res[CFG_ICE_XTS][BK_URING][w][s].cpu_per_gib - plain;
-            double essiv = res[CFG_ICE_ESSIV][BK_URING][w][s].cpu_per_gib -
-                           plain;
-            double rx = w ? raw_xts_enc : raw_xts_dec;
-            double re = w ? raw_essiv_enc : raw_essiv_dec;
+            const struct {
+                ConfigId c;
+                double raw;
+            } rows[] = {
+                { CFG_ICE_XTS, w ? raw_xts_enc : raw_xts_dec },
+                { CFG_ICE_XTS_INLINE, w ? raw_xts_enc : raw_xts_dec },
+                { CFG_ICE_ESSIV, w ? raw_essiv_enc : raw_essiv_dec },
+            };
 
-            printf("  %-5s %7zu: xts +%.3f (raw %.3f, x%.2f)  essiv +%.3f "
-                   "(raw %.3f, x%.2f)\n", w ? "write" : "read", req_sizes[s],
-                   xts, rx, xts / rx, essiv, re, essiv / re);
+            printf("  %-5s %7zu:", w ? "write" : "read", req_sizes[s]);
+            for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+                const Result *r = &res[rows[i].c][BK_URING][w][s];
+                double added = r->cpu_per_gib - plain;
+
+                if (r->iops) {
+                    printf("  %s +%.3f (raw %.3f, x%.2f)",
+                           configs[rows[i].c].name, added, rows[i].raw,
+                           added / rows[i].raw);
+                }
+            }
+            printf("\n");
         }
     }
-    printf("IOThread CPU s/GiB with ICE AES-256-XTS over plain (shm-io_uring):"
-           "\n");
+    printf("IOThread CPU s/GiB, ICE AES-256-XTS against plain "
+           "(shm-io_uring):\n");
     for (int w = 0; w < 2; w++) {
         for (size_t s = 0; s < G_N_ELEMENTS(req_sizes); s++) {
             double plain = res[CFG_PLAIN][BK_URING][w][s].iot_cpu_per_gib;
@@ -606,10 +618,12 @@ int main(int argc, char **argv)
             printf("  %-5s %7zu: plain %.3f", w ? "write" : "read",
                    req_sizes[s], plain);
             for (ConfigId c = CFG_ICE_XTS; c <= CFG_ICE_XTS_OFFLOAD; c++) {
-                double iot = res[c][BK_URING][w][s].iot_cpu_per_gib;
+                const Result *r = &res[c][BK_URING][w][s];
 
-                printf("  %s %.3f (x%.2f)", configs[c].name, iot,
-                       iot / plain);
+                if (r->iops) {
+                    printf("  %s %.3f (x%.2f)", configs[c].name,
+                           r->iot_cpu_per_gib, r->iot_cpu_per_gib / plain);
+                }
             }
             printf("\n");
         }

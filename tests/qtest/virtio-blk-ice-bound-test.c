@@ -226,12 +226,12 @@ static void test_hostile_aliased_queue(void)
         worst = MAX(worst, qmp_round_trip(qs->qts));
     }
 
-    /* Held by the throttle: nothing completes, memory stays bounded */
+    /* Held by the throttle, which lets one chunk or request through */
     start = g_get_monotonic_time();
     while (g_get_monotonic_time() - start < 300 * 1000) {
         worst = MAX(worst, qmp_round_trip(qs->qts));
-        g_assert_cmpint(reap(qs->qts, &dev.vdev, vq, r, WRITES + READS), ==,
-                        0);
+        g_assert_cmpint(reap(qs->qts, &dev.vdev, vq, r, WRITES + READS), <=,
+                        1);
     }
     held = peak_rss(pid) - base;
 

@@ -456,12 +456,12 @@ static void test_kat(void *obj, void *data, QGuestAllocator *alloc)
 }
 
 /*
- * Requests larger than one chunk (256 KiB) are encrypted and written, or
+ * Requests larger than one chunk (1 MiB) are encrypted and written, or
  * read and decrypted, chunk by chunk, their crypto done by worker
  * threads; 64 KiB requests are one chunk, encrypted in the I/O thread,
  * and checked against the standard vectors by ice/known-answers.  For
  * each algorithm and data unit sizes of 512 B, 4 KiB and 64 KiB, a
- * 1088 KiB request (four chunks and a quarter) whose descriptors split
+ * 2112 KiB request (two chunks and a sixteenth) whose descriptors split
  * data units and whose last data unit is DUN 2^64 - 1 must leave on the
  * disk exactly what 64 KiB requests leave for the same data units and
  * DUNs, and read back as its plaintext.
@@ -478,7 +478,7 @@ static void test_chunks(void *obj, void *data, QGuestAllocator *alloc)
     };
     static const unsigned dus[] = { 512, 4096, 65536 };
     static const size_t split[] = { 100000, 3, 262141, 70001, 0 };
-    const size_t len = 1088 * 1024, piece = 64 * 1024;
+    const size_t len = 2112 * 1024, piece = 64 * 1024;
     const uint64_t whole_off = 1024 * 1024, pieces_off = 4 * 1024 * 1024;
     QVirtioBlk *blk = obj;
     IceEnv *env = data;

@@ -18,7 +18,7 @@
 #include "bounce-pool.h"
 
 #define ICE_BOUNCE_MIN_SHIFT    12      /* 4 KiB */
-#define ICE_BOUNCE_MAX_SHIFT    18      /* ICE_BOUNCE_MAX */
+#define ICE_BOUNCE_MAX_SHIFT    20      /* ICE_BOUNCE_MAX */
 #define ICE_BOUNCE_CLASSES \
     (ICE_BOUNCE_MAX_SHIFT - ICE_BOUNCE_MIN_SHIFT + 1)
 

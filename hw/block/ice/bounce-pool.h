@@ -17,7 +17,7 @@ typedef struct IceBouncePool IceBouncePool;
  * chunks of at most this size, so any limit of at least this size can
  * always be met.
  */
-#define ICE_BOUNCE_MAX          (256 * 1024)
+#define ICE_BOUNCE_MAX          (1024 * 1024)
 
 /**
  * ice_bounce_pool_new:
