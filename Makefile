@@ -20,7 +20,8 @@ ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
 	-e 's,^\(tests/qtest/virtio-blk-ice-bench\): .*,\1,p' \
 	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
 
-.PHONY: all build configure check check-sanitizers series demo bench fuzz \
+.PHONY: all build configure check check-sanitizers check-tsan series demo \
+	bench fuzz \
 	update-patches clean distclean help
 
 # The main job: everything from a fresh machine up to a built QEMU.
@@ -77,6 +78,26 @@ check-sanitizers:
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
 
+# The ICE tests on a QEMU built with ThreadSanitizer, in a build directory
+# of its own: the worker-pool data path, IOThreads, QMP churn.  Reports go
+# to $(TSAN_BUILD)/tsan/; scripts/tsan-report counts them and fails on any
+# with a frame in hw/block/ice.  Not part of CI (a third full build).
+TSAN_BUILD ?= build-tsan
+check-tsan:
+	@scripts/install-deps
+	@if [ -x $(TSAN_BUILD)/config.status ]; then $(TSAN_BUILD)/config.status; \
+	 else ./configure --build-dir=$(TSAN_BUILD) --enable-tsan; fi
+	@echo "building QEMU with TSan in $(TSAN_BUILD) (log: $(TSAN_BUILD)/build.log)"
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) build > $(TSAN_BUILD)/build.log 2>&1 || \
+	 { tail -n 30 $(TSAN_BUILD)/build.log; echo "TSan build failed"; \
+	   echo "0 passed, 1 failed"; exit 1; }
+	@rm -rf $(TSAN_BUILD)/tsan && mkdir -p $(TSAN_BUILD)/tsan
+	@TSAN_OPTIONS="suppressions=$(CURDIR)/$(TSAN_BUILD)/src/tests/tsan/suppressions.tsan \
+	 detect_deadlocks=false history_size=7 exitcode=0 \
+	 log_path=$(CURDIR)/$(TSAN_BUILD)/tsan/report" \
+	 scripts/run-checks $(TSAN_BUILD) --only unit qos qtest
+	@scripts/tsan-report $(TSAN_BUILD)/tsan
+
 # Coverage-guided fuzzing of the engine (libFuzzer) and of the device
 # (virtio-blk-ice-fuzz and generic-fuzz on a clang build in $(FUZZ_BUILD)),
 # then longer hostile-guest runs
@@ -115,6 +136,7 @@ help:
 	@echo "make demo       write and read through an ICE disk, decrypt with openssl"
 	@echo "make bench      engine throughput next to raw libgcrypt"
 	@echo "make check-sanitizers  the ICE tests on an ASan/UBSan build ($(SAN_BUILD))"
+	@echo "make check-tsan  the ICE tests on a ThreadSanitizer build ($(TSAN_BUILD))"
 	@echo "make fuzz       libFuzzer on the engine and the device, long hostile-guest runs"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
 	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"

@@ -16,6 +16,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
 #include "qobject/qstring.h"
@@ -565,8 +566,8 @@ static void test_unplug_in_flight(void)
 /* ---- requests parked by werror/rerror=stop ---- */
 
 /* Second AES-256-XTS key, for reprogramming slot 7 */
-#define KEY2_B64 "MDEyMzQ1Njc4OUFCQ0RFRmZlZGNiYTk4NzY1NDMyMTBaWVhXVlVUU1JRUE9O" \
-                 "TUxLSklIR0ZFRENCQTk4NzY1NA=="
+#define KEY2_B64 "MDEyMzQ1Njc4OUFCQ0RFRmZlZGNiYTk4NzY1NDMyMTBa" \
+                 "WVhXVlVUU1JRUE9OTUxLSklIR0ZFRENCQTk4NzY1NA=="
 
 /*
  * A blkdebug image whose first write (or read) at sector 64 fails with
@@ -795,7 +796,8 @@ static void test_write_flags(void)
         if (!strstr(*l, "blk_co_pwritev") || !f) {
             continue;
         }
-        flags = strtoul(f + strlen(" flags "), NULL, 16);
+        g_assert_cmpint(qemu_strtoul(f + strlen(" flags "), NULL, 16,
+                                     &flags), ==, 0);
         if (strstr(*l, " offset 1048576 ")) {
             g_assert_cmphex(flags & 0x8, ==, 0x8);   /* REGISTERED_BUF */
             plain++;
