@@ -8,11 +8,12 @@
  * and reads whose data descriptors all point at the same 4 MiB of guest
  * RAM (legal for virtio-blk: 128 MiB requests from 4 MiB of memory),
  * while a throttled backend holds them.  Then the throttle is lifted and
- * everything completes.  Throughout, QEMU's peak RSS may grow by no more
- * than the device's bounce limit plus a small slack, and QMP must answer
- * every query-status within 100 ms.  Every request completes with OK and
- * the disk holds exactly the AES-256-XTS ciphertext of the data, computed
- * here with libgcrypt unit by unit.
+ * everything completes, the writes waiting for bounce memory (the
+ * ice_bounce_wait trace event says they did).  Throughout, QEMU's peak
+ * RSS may grow by no more than the device's bounce limit plus a small
+ * slack, and QMP must answer every query-status within 100 ms.  Every
+ * request completes with OK and the disk holds exactly the AES-256-XTS
+ * ciphertext of the data, computed here with libgcrypt unit by unit.
  */
 
 #include "qemu/osdep.h"
@@ -168,6 +169,9 @@ static void xts_encrypt(const uint8_t *pt, uint8_t *ct, size_t len,
 static void test_hostile_aliased_queue(void)
 {
     g_autofree char *img = NULL;
+    g_autofree char *log = g_strdup_printf("%s/ice-bound-%d.log",
+                                           g_get_tmp_dir(), getpid());
+    g_autofree char *trace = NULL;
     g_autofree char *key_b64 = g_base64_encode(key, sizeof(key));
     g_autofree uint8_t *pt = g_malloc(ALIAS_LEN);
     g_autofree uint8_t *disk = g_malloc(ALIAS_LEN);
@@ -190,7 +194,7 @@ static void test_hostile_aliased_queue(void)
      * A 4 KiB/s throttle lets the first chunk through and holds the rest
      * until block_set_io_throttle lifts it.
      */
-    qs = qtest_pc_boot("-m 256 "
+    qs = qtest_pc_boot("-m 256 -trace enable=ice_bounce_wait -D %s "
                        "-object secret,id=k,format=base64,data=%s "
                        "-drive if=none,id=drive0,file=%s,format=raw,"
                        "throttling.bps-total=4096 "
@@ -198,7 +202,8 @@ static void test_hostile_aliased_queue(void)
                        "addr=04.0,ice=on,queue-size=%d,"
                        "ice-bounce-limit=%d,"
                        "ice-preload=%d:aes-xts:256:%d:k",
-                       key_b64, img, QUEUE_SIZE, BOUNCE_LIMIT, SLOT, DUS);
+                       log, key_b64, img, QUEUE_SIZE, BOUNCE_LIMIT, SLOT,
+                       DUS);
     pid = qtest_pid(qs->qts);
     virtio_pci_init(&dev, qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
     qvirtio_pci_device_enable(&dev);
@@ -272,6 +277,11 @@ static void test_hostile_aliased_queue(void)
     close(fd);
 
     qtest_shutdown(qs);
+
+    /* The writes really ran into the bounce limit and waited */
+    g_assert_true(g_file_get_contents(log, &trace, NULL, NULL));
+    g_assert_nonnull(strstr(trace, "ice_bounce_wait"));
+    unlink(log);
     unlink(img);
 }
 

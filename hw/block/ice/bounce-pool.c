@@ -16,6 +16,7 @@
 #include "qemu/memalign.h"
 #include "qemu/thread.h"
 #include "bounce-pool.h"
+#include "trace.h"
 
 #define ICE_BOUNCE_MIN_SHIFT    12      /* 4 KiB */
 #define ICE_BOUNCE_MAX_SHIFT    20      /* ICE_BOUNCE_MAX */
@@ -111,6 +112,7 @@ void *coroutine_fn ice_bounce_co_get(IceBouncePool *pool, size_t len,
         if (pool->busy_bytes + pool->idle_bytes + *size <= pool->limit) {
             break;
         }
+        trace_ice_bounce_wait(pool, *size, pool->busy_bytes, pool->limit);
         qemu_co_queue_wait(&pool->waiters, &pool->lock);
     }
     pool->busy_bytes += *size;

@@ -18,6 +18,41 @@
  */
 QEMU_BUILD_BUG_ON(ICE_CHUNK_SIZE % ICE_DATA_UNIT_MAX);
 
+struct IceDataPath {
+    BlockBackend *blk;
+    IceBouncePool *pool;        /* bounce memory of encrypted writes */
+    size_t offload_min;         /* larger requests' crypto goes to workers */
+    unsigned offload_max;       /* chunks in worker threads at once */
+    QemuMutex lock;             /* protects the two below */
+    unsigned offload_busy;
+    CoQueue offload_waiters;
+};
+
+IceDataPath *ice_datapath_new(BlockBackend *blk, size_t bounce_limit,
+                              size_t offload_min)
+{
+    IceDataPath *dp = g_new0(IceDataPath, 1);
+
+    dp->blk = blk;
+    dp->pool = ice_bounce_pool_new(blk, bounce_limit);
+    dp->offload_min = offload_min;
+    dp->offload_max = MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
+    qemu_mutex_init(&dp->lock);
+    qemu_co_queue_init(&dp->offload_waiters);
+    return dp;
+}
+
+void ice_datapath_free(IceDataPath *dp)
+{
+    if (!dp) {
+        return;
+    }
+    assert(dp->offload_busy == 0);
+    ice_bounce_pool_free(dp->pool);
+    qemu_mutex_destroy(&dp->lock);
+    g_free(dp);
+}
+
 /* One chunk's crypto, run inline or in a worker thread */
 typedef struct IceCryptJob {
     IceKey *key;
@@ -49,7 +84,19 @@ static int coroutine_fn ice_co_crypt_chunk(IceDataPath *dp, IceKey *key,
     qemu_iovec_init_slice(&slice, qiov, pos, len);
     trace_ice_co_crypt_chunk(dst != NULL, dun, len, offload);
     if (offload) {
+        qemu_mutex_lock(&dp->lock);
+        while (dp->offload_busy == dp->offload_max) {
+            qemu_co_queue_wait(&dp->offload_waiters, &dp->lock);
+        }
+        dp->offload_busy++;
+        qemu_mutex_unlock(&dp->lock);
+
         ret = thread_pool_submit_co(ice_crypt_job_run, &job);
+
+        qemu_mutex_lock(&dp->lock);
+        dp->offload_busy--;
+        qemu_co_enter_next(&dp->offload_waiters, &dp->lock);
+        qemu_mutex_unlock(&dp->lock);
     } else {
         ret = ice_crypt_job_run(&job);
     }

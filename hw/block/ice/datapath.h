@@ -27,12 +27,28 @@
 /* Bytes encrypted and written, or decrypted, in one step */
 #define ICE_CHUNK_SIZE          ICE_BOUNCE_MAX
 
-/*
- * IceDataPath (in hw/virtio/virtio-blk-ice.h, so that devices can embed
- * it): the BlockBackend, the bounce pool, and the offload threshold:
- * requests of more bytes than @offload_min have their crypto done in the
- * thread pool, smaller ones in the calling thread.
+/**
+ * ice_datapath_new:
+ * @blk: where the data goes
+ * @bounce_limit: most bytes of bounce memory the writes hold at once; at
+ *                least %ICE_CHUNK_SIZE
+ * @offload_min: requests of more bytes than this have their crypto done
+ *               in the thread pool, smaller ones in the calling thread
+ *
+ * At most one chunk per host CPU is encrypted or decrypted in worker
+ * threads at a time: more would only queue for the CPUs, and keep the
+ * event loop waiting for one behind them.
+ *
+ * Returns: the data path of one device; free it with ice_datapath_free()
  */
+IceDataPath *ice_datapath_new(BlockBackend *blk, size_t bounce_limit,
+                              size_t offload_min);
+
+/**
+ * ice_datapath_free:
+ * @dp: the data path, or NULL; no request may be running
+ */
+void ice_datapath_free(IceDataPath *dp);
 
 /**
  * IceRw:

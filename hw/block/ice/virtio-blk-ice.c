@@ -49,19 +49,16 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
                    ice->num_slots);
         return false;
     }
-    if (ice->bounce_limit < ICE_BOUNCE_MAX) {
+    if (ice->bounce_limit < ICE_CHUNK_SIZE) {
         error_setg(errp, "ice-bounce-limit (%" PRIu64 ") must be at least "
                    "%u bytes, the size of one chunk", ice->bounce_limit,
-                   ICE_BOUNCE_MAX);
+                   ICE_CHUNK_SIZE);
         return false;
     }
 
     ice->engine = ice_engine_new(ice->num_slots, ice->slot_offset);
-    ice->datapath = (IceDataPath) {
-        .blk = s->conf.conf.blk,
-        .pool = ice_bounce_pool_new(s->conf.conf.blk, ice->bounce_limit),
-        .offload_min = ice->offload_min,
-    };
+    ice->datapath = ice_datapath_new(s->conf.conf.blk, ice->bounce_limit,
+                                     ice->offload_min);
     ice->slot_secret = g_new0(char *, ice->num_slots);
     if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {
         error_prepend(errp, "ice-preload: ");
@@ -87,8 +84,8 @@ void virtio_blk_ice_unrealize(VirtIOBlock *s)
     }
     ice_engine_free(ice->engine);
     ice->engine = NULL;
-    ice_bounce_pool_free(ice->datapath.pool);
-    ice->datapath.pool = NULL;
+    ice_datapath_free(ice->datapath);
+    ice->datapath = NULL;
     for (unsigned i = 0; i < ice->num_slots; i++) {
         g_free(ice->slot_secret[i]);
     }
@@ -228,7 +225,7 @@ bool virtio_blk_ice_submit_rw(VirtIOBlockReq *req, bool is_write,
                             req->qiov.size /
                             ice_key_config(r->key)->data_unit_size);
     ice_rw_start(&(IceRw) {
-        .dp = &s->ice.datapath,
+        .dp = s->ice.datapath,
         .key = r->key,
         .dun = r->dun,
         .offset = req->sector_num << BDRV_SECTOR_BITS,

@@ -21,14 +21,7 @@
 struct VirtIOBlock;
 struct VirtIOBlockReq;
 struct virtio_blk_config;
-typedef struct IceBouncePool IceBouncePool;
-
-/* What a device needs to run crypto requests (see hw/block/ice/datapath.h) */
-typedef struct IceDataPath {
-    BlockBackend *blk;
-    IceBouncePool *pool;        /* bounce memory of encrypted writes */
-    size_t offload_min;         /* larger requests' crypto goes to workers */
-} IceDataPath;
+typedef struct IceDataPath IceDataPath;   /* hw/block/ice/datapath.h */
 
 /*
  * Defaults of "ice-bounce-limit", the most bounce memory a device's
@@ -46,7 +39,7 @@ typedef struct VirtIOBlkIce {
     uint64_t bounce_limit;      /* "ice-bounce-limit" */
     uint64_t offload_min;       /* "x-ice-offload-min" */
     IceEngine *engine;          /* NULL unless ice=on */
-    IceDataPath datapath;
+    IceDataPath *datapath;      /* runs crypto requests */
     char **slot_secret;         /* id of the secret in each slot, or NULL */
     char *migration_slots;      /* slot table in the migration stream */
     uint32_t migration_slots_len;
