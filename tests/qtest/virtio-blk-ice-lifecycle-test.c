@@ -570,16 +570,17 @@ static void test_unplug_in_flight(void)
                  "WVhXVlVUU1JRUE9OTUxLSklIR0ZFRENCQTk4NzY1NA=="
 
 /*
- * A blkdebug image whose first write (or read) at sector 64 fails with
- * EIO; -drive options for it in @drive
+ * A blkdebug image whose first write (or read) touching @sector fails
+ * with EIO; -drive options for it in @drive
  */
-static char *make_failing_image(bool is_write, char **rules_path,
-                                char **drive)
+static char *make_failing_image(bool is_write, unsigned sector,
+                                char **rules_path, char **drive)
 {
     const char *io = is_write ? "write" : "read";
     g_autofree char *rules = g_strdup_printf(
         "[inject-error]\nevent = \"%s_aio\"\niotype = \"%s\"\n"
-        "errno = \"5\"\nsector = \"64\"\nonce = \"on\"\n", io, io);
+        "errno = \"5\"\nsector = \"%u\"\nonce = \"on\"\n",
+        io, io, sector);
     char *img = make_image();
     int fd = g_file_open_tmp("ice-blkdebug.XXXXXX", rules_path, NULL);
 
@@ -631,7 +632,8 @@ static void test_restart_keeps_key(const void *opaque)
 {
     bool is_write = GPOINTER_TO_INT(opaque);
     g_autofree char *rules = NULL, *drive = NULL;
-    g_autofree char *img = make_failing_image(is_write, &rules, &drive);
+    g_autofree char *img = make_failing_image(is_write, 64, &rules,
+                                                  &drive);
     Side s = { .qs = boot(drive, "-object secret,id=mk,format=base64,data="
                           KEY_B64 " -object secret,id=mk2,format=base64,"
                           "data=" KEY2_B64, "") };
@@ -685,6 +687,72 @@ static void test_restart_keeps_key(const void *opaque)
     unlink(rules);
 }
 
+/*
+ * A request of three chunks (2 MiB + 64 KiB) whose second chunk fails
+ * once, with werror/rerror=stop: on 'cont' the whole request runs again
+ * from guest memory, so the first chunk is neither encrypted twice on the
+ * disk nor decrypted twice in the guest.
+ */
+static void test_restart_multichunk(const void *opaque)
+{
+    bool is_write = GPOINTER_TO_INT(opaque);
+    const size_t len = 2112 * 1024;
+    g_autofree char *rules = NULL, *drive = NULL;
+    /* Sector 2112 is 1 MiB + 32 KiB into the request: the second chunk */
+    g_autofree char *img = make_failing_image(is_write, 2112, &rules,
+                                              &drive);
+    Side s = { .qs = boot(drive, "-object secret,id=mk,format=base64,data="
+                          KEY_B64, "") };
+    g_autofree uint8_t *pt = g_malloc(len);
+    g_autofree uint8_t *buf = g_malloc(len);
+    g_autofree uint8_t *disk = g_malloc(len);
+    IceReq r;
+    int fd;
+
+    program_slot(s.qs->qts);
+    start_driver(&s);
+    for (size_t i = 0; i < len; i++) {
+        pt[i] = (i * 2654435761u) >> 24;
+    }
+    if (!is_write) {
+        memcpy(buf, pt, len);
+        g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_OUT, 0, buf, len, 7, 9),
+                        ==, VIRTIO_BLK_S_OK);
+    }
+
+    if (is_write) {
+        memcpy(buf, pt, len);
+    } else {
+        memset(buf, 0, len);
+    }
+    r = (IceReq) { .type = is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+                   .payload = true, .slot = 7, .activate = 1, .dun = 9,
+                   .data = buf, .len = len };
+    ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r);
+    wait_paused_on_error(s.qs->qts);
+    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'cont'}");
+    qvirtio_wait_used_elem(s.qs->qts, &s.dev->vdev, s.vq, r.head, NULL,
+                           ICE_REQ_TIMEOUT_US);
+    g_assert_cmpint(ice_req_finish(s.qs->qts, &s.qs->alloc, &r), ==,
+                    VIRTIO_BLK_S_OK);
+
+    if (is_write) {
+        memset(buf, 0, len);
+        g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_IN, 0, buf, len, 7, 9),
+                        ==, VIRTIO_BLK_S_OK);
+    }
+    g_assert(!memcmp(buf, pt, len));
+    fd = open(img, O_RDONLY);
+    g_assert_cmpint(pread(fd, disk, len, 0), ==, len);
+    close(fd);
+    g_assert(memcmp(disk, pt, len));
+
+    stop_driver(&s);
+    qtest_shutdown(s.qs);
+    unlink(img);
+    unlink(rules);
+}
+
 static int count_lines_with(const char *path, const char *what)
 {
     g_autofree char *contents = NULL;
@@ -708,7 +776,7 @@ static int count_lines_with(const char *path, const char *what)
 static void test_unplug_parked(void)
 {
     g_autofree char *rules = NULL, *drive = NULL;
-    g_autofree char *img = make_failing_image(true, &rules, &drive);
+    g_autofree char *img = make_failing_image(true, 64, &rules, &drive);
     g_autofree char *img0 = make_image();
     g_autofree char *log = g_strdup_printf("%s/ice-parked-%d.log",
                                            g_get_tmp_dir(), getpid());
@@ -831,6 +899,10 @@ int main(int argc, char **argv)
                         GINT_TO_POINTER(true), test_restart_keeps_key);
     qtest_add_data_func("/virtio-blk-ice/lifecycle/rerror-restart-keeps-key",
                         GINT_TO_POINTER(false), test_restart_keeps_key);
+    qtest_add_data_func("/virtio-blk-ice/lifecycle/werror-restart-multichunk",
+                        GINT_TO_POINTER(true), test_restart_multichunk);
+    qtest_add_data_func("/virtio-blk-ice/lifecycle/rerror-restart-multichunk",
+                        GINT_TO_POINTER(false), test_restart_multichunk);
     qtest_add_func("/virtio-blk-ice/lifecycle/unplug-parked-wipes-key",
                    test_unplug_parked);
     qtest_add_func("/virtio-blk-ice/block-layer/no-registered-buf-on-bounce",

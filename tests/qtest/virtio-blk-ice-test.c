@@ -1185,6 +1185,8 @@ static void register_virtio_blk_ice_test(void)
     qos_add_test("ice/chunks", "virtio-blk", test_chunks, &on);
     qos_add_test("ice/chunks-iothread", "virtio-blk", test_chunks,
                  &(QOSGraphTestOptions) { .before = ice_setup_iothread });
+    qos_add_test("ice/chunks-io-uring", "virtio-blk", test_chunks,
+                 &(QOSGraphTestOptions) { .before = ice_setup_io_uring });
     qos_add_test("ice/other-types", "virtio-blk", test_other_types, &on);
     qos_add_test("ice/short-header", "virtio-blk", test_short_header, &on);
     qos_add_test("ice/qmp", "virtio-blk", test_qmp, &on);
