@@ -518,6 +518,24 @@ static void test_reset_in_flight(void)
     unlink(img);
 }
 
+/*
+ * Hot-plug virtio-blk-pci "drv1" on drive1, slot 7 preloaded with secret
+ * mk, and start its driver
+ */
+static void hotplug_drv1(Side *s)
+{
+    qtest_qmp_device_add(s->qs->qts, "virtio-blk-pci", "drv1",
+                         "{'addr': %s, 'drive': 'drive1', 'ice': true,"
+                         " 'ice-preload': '7:aes-xts:256:4096:mk'}",
+                         stringify(PCI_SLOT_HP) ".0");
+    s->dev = g_new0(QVirtioPCIDevice, 1);
+    virtio_pci_init(s->dev, s->qs->pcibus,
+                    &(QPCIAddress) { .devfn = QPCI_DEVFN(PCI_SLOT_HP, 0) });
+    qvirtio_pci_device_enable(s->dev);
+    qvirtio_start_device(&s->dev->vdev);
+    s->vq = ice_req_start_device(&s->dev->vdev, &s->qs->alloc, true);
+}
+
 /* Hot-unplug a device with crypto requests in flight */
 static void test_unplug_in_flight(void)
 {
@@ -532,16 +550,7 @@ static void test_unplug_in_flight(void)
     IceReq r[8];
     QDict *rsp;
 
-    qtest_qmp_device_add(qs->qts, "virtio-blk-pci", "drv1",
-                         "{'addr': %s, 'drive': 'drive1', 'ice': true,"
-                         " 'ice-preload': '7:aes-xts:256:4096:mk'}",
-                         stringify(PCI_SLOT_HP) ".0");
-    s.dev = g_new0(QVirtioPCIDevice, 1);
-    virtio_pci_init(s.dev, qs->pcibus,
-                    &(QPCIAddress) { .devfn = QPCI_DEVFN(PCI_SLOT_HP, 0) });
-    qvirtio_pci_device_enable(s.dev);
-    qvirtio_start_device(&s.dev->vdev);
-    s.vq = ice_req_start_device(&s.dev->vdev, &qs->alloc, true);
+    hotplug_drv1(&s);
     for (int i = 0; i < 8; i++) {
         memset(data[i], i, sizeof(data[i]));
         r[i] = (IceReq) { .type = i % 2 ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
@@ -789,16 +798,7 @@ static void test_unplug_parked(void)
     uint8_t buf[4096];
     IceReq r;
 
-    qtest_qmp_device_add(qs->qts, "virtio-blk-pci", "drv1",
-                         "{'addr': %s, 'drive': 'drive1', 'ice': true,"
-                         " 'ice-preload': '7:aes-xts:256:4096:mk'}",
-                         stringify(PCI_SLOT_HP) ".0");
-    s.dev = g_new0(QVirtioPCIDevice, 1);
-    virtio_pci_init(s.dev, qs->pcibus,
-                    &(QPCIAddress) { .devfn = QPCI_DEVFN(PCI_SLOT_HP, 0) });
-    qvirtio_pci_device_enable(s.dev);
-    qvirtio_start_device(&s.dev->vdev);
-    s.vq = ice_req_start_device(&s.dev->vdev, &qs->alloc, true);
+    hotplug_drv1(&s);
 
     memset(buf, 0x42, sizeof(buf));
     r = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 64, .payload = true,
