@@ -631,6 +631,31 @@ static void reprogram_slot7_with_key2(QTestState *qts)
 }
 
 /*
+ * Send a crypto request through slot 7 that fails once: wait until the
+ * VM stopped on the error, call @while_stopped (if not NULL), resume,
+ * and check that the request then completes with OK
+ */
+static void run_through_stop(Side *s, bool is_write, uint64_t sector,
+                             uint8_t *buf, size_t len, uint64_t dun,
+                             void (*while_stopped)(QTestState *qts))
+{
+    IceReq r = { .type = is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+                 .sector = sector, .payload = true, .slot = 7,
+                 .activate = 1, .dun = dun, .data = buf, .len = len };
+
+    ice_req_submit(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
+    wait_paused_on_error(s->qs->qts);
+    if (while_stopped) {
+        while_stopped(s->qs->qts);
+    }
+    qtest_qmp_assert_success(s->qs->qts, "{'execute': 'cont'}");
+    qvirtio_wait_used_elem(s->qs->qts, &s->dev->vdev, s->vq, r.head, NULL,
+                           ICE_REQ_TIMEOUT_US);
+    g_assert_cmpint(ice_req_finish(s->qs->qts, &s->qs->alloc, &r), ==,
+                    VIRTIO_BLK_S_OK);
+}
+
+/*
  * A request accepted with the key in slot 7 fails, and werror/rerror=stop
  * parks it; while the VM is stopped the host puts another key in slot 7.
  * On 'cont' the request must complete with the key it was accepted with
@@ -647,7 +672,6 @@ static void test_restart_keeps_key(const void *opaque)
                           KEY_B64 " -object secret,id=mk2,format=base64,"
                           "data=" KEY2_B64, "") };
     uint8_t pt[4096], buf[4096];
-    IceReq r;
 
     program_slot(s.qs->qts);
     qtest_qmp_assert_success(s.qs->qts, "{'execute': 'ice-program-slot',"
@@ -669,17 +693,8 @@ static void test_restart_keeps_key(const void *opaque)
     } else {
         memset(buf, 0, sizeof(buf));
     }
-    r = (IceReq) { .type = is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-                   .sector = 64, .payload = true, .slot = 7, .activate = 1,
-                   .dun = 40, .data = buf, .len = sizeof(buf) };
-    ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r);
-    wait_paused_on_error(s.qs->qts);
-    reprogram_slot7_with_key2(s.qs->qts);
-    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'cont'}");
-    qvirtio_wait_used_elem(s.qs->qts, &s.dev->vdev, s.vq, r.head, NULL,
-                           ICE_REQ_TIMEOUT_US);
-    g_assert_cmpint(ice_req_finish(s.qs->qts, &s.qs->alloc, &r), ==,
-                    VIRTIO_BLK_S_OK);
+    run_through_stop(&s, is_write, 64, buf, sizeof(buf), 40,
+                     reprogram_slot7_with_key2);
 
     if (is_write) {
         /* The disk holds what the first key made of pt */
@@ -715,7 +730,6 @@ static void test_restart_multichunk(const void *opaque)
     g_autofree uint8_t *pt = g_malloc(len);
     g_autofree uint8_t *buf = g_malloc(len);
     g_autofree uint8_t *disk = g_malloc(len);
-    IceReq r;
     int fd;
 
     program_slot(s.qs->qts);
@@ -734,16 +748,7 @@ static void test_restart_multichunk(const void *opaque)
     } else {
         memset(buf, 0, len);
     }
-    r = (IceReq) { .type = is_write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-                   .payload = true, .slot = 7, .activate = 1, .dun = 9,
-                   .data = buf, .len = len };
-    ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r);
-    wait_paused_on_error(s.qs->qts);
-    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'cont'}");
-    qvirtio_wait_used_elem(s.qs->qts, &s.dev->vdev, s.vq, r.head, NULL,
-                           ICE_REQ_TIMEOUT_US);
-    g_assert_cmpint(ice_req_finish(s.qs->qts, &s.qs->alloc, &r), ==,
-                    VIRTIO_BLK_S_OK);
+    run_through_stop(&s, is_write, 0, buf, len, 9, NULL);
 
     if (is_write) {
         memset(buf, 0, len);
