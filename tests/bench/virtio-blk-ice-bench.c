@@ -20,7 +20,8 @@
  *
  * Usage: virtio-blk-ice-bench [--quick] [--seconds S] [--repeat N]
  *                             [--csv FILE] [--configs NAME,...]
- *                             [--backends NAME,...] [--idle-wait-us US]
+ *                             [--backends NAME,...] [--rows DIR-SIZE,...]
+ *                             [--idle-wait-us US]
  */
 
 #include "qemu/osdep.h"
@@ -95,6 +96,7 @@ static int repeat = 3;
 static long idle_wait_ns;
 static const char *only_configs;    /* comma-separated names, or NULL */
 static const char *only_backends;
+static const char *only_rows;       /* e.g. "write-1048576,read-4096" */
 
 static bool selected(const char *list, const char *name)
 {
@@ -516,6 +518,8 @@ int main(int argc, char **argv)
             idle_wait_ns = atol(argv[++i]) * 1000;
         } else if (!strcmp(argv[i], "--configs") && i + 1 < argc) {
             only_configs = argv[++i];
+        } else if (!strcmp(argv[i], "--rows") && i + 1 < argc) {
+            only_rows = argv[++i];
         } else if (!strcmp(argv[i], "--backends") && i + 1 < argc) {
             only_backends = argv[++i];
         }
@@ -560,7 +564,12 @@ int main(int argc, char **argv)
             bench_start(&b, c, bk, shm_img, luks_img);
             for (int w = 0; w < 2; w++) {
                 for (size_t s = 0; s < G_N_ELEMENTS(req_sizes); s++) {
-                    res[c][bk][w][s] = run_row(&b, w, req_sizes[s]);
+                    g_autofree char *row = g_strdup_printf(
+                        "%s-%zu", w ? "write" : "read", req_sizes[s]);
+
+                    if (selected(only_rows, row)) {
+                        res[c][bk][w][s] = run_row(&b, w, req_sizes[s]);
+                    }
                 }
             }
             bench_stop(&b);
@@ -568,7 +577,7 @@ int main(int argc, char **argv)
         for (ConfigId c = 0; c < N_CFG; c++) {
             for (int w = 0; w < 2; w++) {
                 for (size_t s = 0; s < G_N_ELEMENTS(req_sizes); s++) {
-                    if (!res[c][bk][0][0].iops) {
+                    if (!res[c][bk][w][s].iops) {
                         continue;       /* not measured */
                     }
                     print_row(csv, c, bk, w, req_sizes[s], &res[c][bk][w][s],
