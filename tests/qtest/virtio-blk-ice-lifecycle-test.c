@@ -480,6 +480,24 @@ static void test_churn(void)
     unlink(img);
 }
 
+/*
+ * Put a write and a read of three chunks (2 MiB + 64 KiB) through slot 7
+ * in flight, at 1 MiB on the disk; they are never finished
+ */
+static void submit_multichunk_pair(Side *s)
+{
+    const size_t len = 2112 * 1024;
+    g_autofree uint8_t *buf = g_malloc0(len);
+
+    for (int i = 0; i < 2; i++) {
+        IceReq r = { .type = i ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT,
+                     .sector = 2048, .payload = true, .slot = 7,
+                     .activate = 1, .dun = 100, .data = buf, .len = len };
+
+        ice_req_submit(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
+    }
+}
+
 /* Reset the device with crypto requests in flight; keys survive */
 static void test_reset_in_flight(void)
 {
@@ -502,6 +520,7 @@ static void test_reset_in_flight(void)
                           .len = sizeof(data[i]) };
         ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r[i]);
     }
+    submit_multichunk_pair(&s);
     qvirtio_reset(&s.dev->vdev);
 
     /* Start again: the key is still there and decrypts the first write */
@@ -559,6 +578,7 @@ static void test_unplug_in_flight(void)
                           .len = sizeof(data[i]) };
         ice_req_submit(qs->qts, &s.dev->vdev, &qs->alloc, s.vq, &r[i]);
     }
+    submit_multichunk_pair(&s);
     qpci_unplug_acpi_device_test(qs->qts, "drv1", PCI_SLOT_HP);
 
     rsp = qtest_qmp(qs->qts, "{'execute': 'query-ice', 'arguments':"
