@@ -93,7 +93,7 @@ check-tsan:
 	   echo "0 passed, 1 failed"; exit 1; }
 	@rm -rf $(TSAN_BUILD)/tsan && mkdir -p $(TSAN_BUILD)/tsan
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/$(TSAN_BUILD)/src/tests/tsan/suppressions.tsan \
-	 detect_deadlocks=false history_size=7 exitcode=0 \
+	 detect_deadlocks=false history_size=7 exitcode=0 die_after_fork=0 \
 	 log_path=$(CURDIR)/$(TSAN_BUILD)/tsan/report" \
 	 scripts/run-checks $(TSAN_BUILD) --only unit qos qtest
 	@scripts/tsan-report $(TSAN_BUILD)/tsan
