@@ -48,7 +48,8 @@ void ice_bounce_pool_free(IceBouncePool *pool);
  * @size: set to the size of the buffer, for ice_bounce_put()
  *
  * Take a buffer of at least @len bytes, waiting while the pool is at its
- * limit.  Waiters are served in order.
+ * limit.  Each returned buffer wakes the longest waiter; one that still
+ * finds no room waits again, behind the others.
  *
  * Context: coroutine, in any AioContext
  *

@@ -21,8 +21,11 @@
 #ifndef HW_BLOCK_ICE_DATAPATH_H
 #define HW_BLOCK_ICE_DATAPATH_H
 
-#include "hw/virtio/virtio-blk-ice.h"
+#include "block/aio.h"
+#include "hw/block/ice-engine.h"
 #include "bounce-pool.h"
+
+typedef struct IceDataPath IceDataPath;
 
 /* Bytes encrypted and written, or decrypted, in one step */
 #define ICE_CHUNK_SIZE          ICE_BOUNCE_MAX

@@ -14,8 +14,6 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
-#include "qemu/units.h"
-#include "qemu/coroutine.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/virtio/virtio-access.h"
 #include "virtio-blk-ice-internal.h"
