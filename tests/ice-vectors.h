@@ -11,6 +11,12 @@
 
 #include "hw/block/ice-engine.h"
 
+/* Short names of the algorithms, for the tables of the tests */
+#define ICE_XTS         ICE_CRYPTO_ALGORITHM_AES_XTS
+#define ICE_BITLOCKER   ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC
+#define ICE_ECB         ICE_CRYPTO_ALGORITHM_AES_ECB
+#define ICE_ESSIV       ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC
+
 /* Plaintext made of the bytes 0x00..0xff, repeated (IEEE 1619 vectors 4-14) */
 #define PT_COUNTING "counting"
 
@@ -24,7 +30,7 @@
  */
 typedef struct IceKat {
     const char *name;
-    IceAlgorithm alg;
+    IceCryptoAlgorithm alg;
     IceKeySize key_size;
     uint32_t dus;
     unsigned units;
@@ -93,22 +99,22 @@ typedef struct IceKat {
 
 static const IceKat kats[] = {
     /* IEEE 1619-2007 annex B, XTS-AES-128 vector 2: 32 bytes */
-    { "xts-128/ieee1619-v2", ICE_ALG_AES_XTS, ICE_KEY_SIZE_128, 512, 1,
+    { "xts-128/ieee1619-v2", ICE_XTS, ICE_KEY_SIZE_128, 512, 1,
       0x3333333333ULL,
       "11111111111111111111111111111111" "22222222222222222222222222222222",
       "4444444444444444444444444444444444444444444444444444444444444444",
       "c454185e6a16936e39334038acef838bfb186fff7480adc4289382ecd6d394f0" },
     /* IEEE 1619-2007 vector 3: 32 bytes, DUN 0x123456789a */
-    { "xts-128/ieee1619-v3", ICE_ALG_AES_XTS, ICE_KEY_SIZE_128, 512, 1,
+    { "xts-128/ieee1619-v3", ICE_XTS, ICE_KEY_SIZE_128, 512, 1,
       0x123456789aULL,
       "fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0" "bfbebdbcbbbab9b8b7b6b5b4b3b2b1b0",
       "4444444444444444444444444444444444444444444444444444444444444444",
       "b01f86f8edc1863706fa8a4253e34f28af319de38334870f4dd1f94cbe9832f1" },
     /* IEEE 1619-2007 vector 4: 512-byte data unit, DUN 0 */
-    { "xts-128/ieee1619-v4", ICE_ALG_AES_XTS, ICE_KEY_SIZE_128, 512, 1, 0,
+    { "xts-128/ieee1619-v4", ICE_XTS, ICE_KEY_SIZE_128, 512, 1, 0,
       IEEE_K128, PT_COUNTING, IEEE_V4_CT },
     /* IEEE 1619-2007 vector 10: XTS-AES-256, 512-byte unit, DUN 0xff */
-    { "xts-256/ieee1619-v10", ICE_ALG_AES_XTS, ICE_KEY_SIZE_256, 512, 1, 0xff,
+    { "xts-256/ieee1619-v10", ICE_XTS, ICE_KEY_SIZE_256, 512, 1, 0xff,
       IEEE_K256, PT_COUNTING,
       "1c3b3a102f770386e4836c99e370cf9bea00803f5e482357a4ae12d414a3e63b"
       "5d31e276f8fe4a8d66b317f9ac683f44680a86ac35adfc3345befecb4bb188fd"
@@ -128,17 +134,17 @@ static const IceKat kats[] = {
       "773dad38014bd2092fa755c824bb5e54c4f36ffda9fcea70b9c6e693e148c151" },
 
     /* NIST SP 800-38A F.1.1 ECB-AES128.Encrypt, repeated to fill the unit */
-    { "ecb-128/sp800-38a-f.1.1", ICE_ALG_AES_ECB, ICE_KEY_SIZE_128, 512, 1, 7,
+    { "ecb-128/sp800-38a-f.1.1", ICE_ECB, ICE_KEY_SIZE_128, 512, 1, 7,
       NIST_K128, NIST_PT,
       "3ad77bb40d7a3660a89ecaf32466ef97f5d3d58503b9699de785895a96fdbaaf"
       "43b1cd7f598ece23881b00e3ed0306887b0c785e27e8ad3f8223207104725dd4" },
     /* NIST SP 800-38A F.1.3 ECB-AES192.Encrypt */
-    { "ecb-192/sp800-38a-f.1.3", ICE_ALG_AES_ECB, ICE_KEY_SIZE_192, 4096, 1, 0,
+    { "ecb-192/sp800-38a-f.1.3", ICE_ECB, ICE_KEY_SIZE_192, 4096, 1, 0,
       NIST_K192, NIST_PT,
       "bd334f1d6e45f25ff712a214571fa5cc974104846d0ad3ad7734ecb3ecee4eef"
       "ef7afd2270e2e60adce0ba2face6444e9a4b41ba738d6c72fb16691603c18e0e" },
     /* NIST SP 800-38A F.1.5 ECB-AES256.Encrypt */
-    { "ecb-256/sp800-38a-f.1.5", ICE_ALG_AES_ECB, ICE_KEY_SIZE_256, 512, 2,
+    { "ecb-256/sp800-38a-f.1.5", ICE_ECB, ICE_KEY_SIZE_256, 512, 2,
       UINT64_MAX - 1, NIST_K256, NIST_PT,
       "f3eed1bdb5d2a03c064b5a7e3db181f8591ccb10d410ed26dc5ba74a31362870"
       "b6ed21b99ca6f4f9f153e7b1beafed1d23304b7a39f9f3ff067d8d8f9e24ecc7" },
@@ -149,22 +155,22 @@ static const IceKat kats[] = {
      * XORs (standard IV ^ device IV) into the first plaintext block; the
      * CBC chain then yields exactly the standard ciphertext.
      */
-    { "bitlocker-128/sp800-38a-f.2.1", ICE_ALG_BITLOCKER_AES_CBC,
+    { "bitlocker-128/sp800-38a-f.2.1", ICE_BITLOCKER,
       ICE_KEY_SIZE_128, 512, 1, 5, NIST_K128, NIST_PT,
       "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
       "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7",
       NULL, "000102030405060708090a0b0c0d0e0f" },
-    { "bitlocker-256/sp800-38a-f.2.5", ICE_ALG_BITLOCKER_AES_CBC,
+    { "bitlocker-256/sp800-38a-f.2.5", ICE_BITLOCKER,
       ICE_KEY_SIZE_256, 4096, 1, 9, NIST_K256, NIST_PT,
       "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
       "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b",
       NULL, "000102030405060708090a0b0c0d0e0f" },
-    { "essiv-128/sp800-38a-f.2.1", ICE_ALG_ESSIV_AES_CBC,
+    { "essiv-128/sp800-38a-f.2.1", ICE_ESSIV,
       ICE_KEY_SIZE_128, 512, 1, 77, NIST_K128, NIST_PT,
       "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
       "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7",
       NULL, "000102030405060708090a0b0c0d0e0f" },
-    { "essiv-256/sp800-38a-f.2.5", ICE_ALG_ESSIV_AES_CBC,
+    { "essiv-256/sp800-38a-f.2.5", ICE_ESSIV,
       ICE_KEY_SIZE_256, 65536, 1, 3, NIST_K256, NIST_PT,
       "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
       "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b",
@@ -175,15 +181,15 @@ static const IceKat kats[] = {
      * essiv(cbc(aes),sha256); the template's IV is the DUN as LE128.
      * (Its 192-bit row is left out: ESSIV is offered with 128 and 256.)
      */
-    { "essiv-128/testmgr-1", ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_128, 512, 1,
+    { "essiv-128/testmgr-1", ICE_ESSIV, ICE_KEY_SIZE_128, 512, 1,
       0x30b49e9d42baaf3dULL, "06a9214036b8a15b512e03d534120006",
       "53696e676c6520626c6f636b206d7367",     /* "Single block msg" */
       "fa59e75f415665c336ca6b72109f8cd4" },
-    { "essiv-128/testmgr-2", ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_128, 512, 1,
+    { "essiv-128/testmgr-2", ICE_ESSIV, ICE_KEY_SIZE_128, 512, 1,
       0x283d096d99172e56ULL, "c286696d887c9aa0611bbb3e2025a45a",
       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
       "c8599afe79e67b20067d550a5ec7b5a70b9c80d215a1b86dc6ab7b65d9fd88eb" },
-    { "essiv-256/testmgr-4", ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_256, 512, 1,
+    { "essiv-256/testmgr-4", ICE_ESSIV, ICE_KEY_SIZE_256, 512, 1,
       0x0706050403020100ULL, NIST_K256, NIST_PT,
       "2452f14874d0a793759b6346c01c1e174ddc5b3a27932a63f7f1c7b354565b50"
       "a331a58bd6fdb63c8bf6f245050cc8bb320b261ce98b02c0b26f37a75ba8a942" },
@@ -201,20 +207,20 @@ static const IceKat kats[] = {
      *
      * then the first 32 bytes of ct.bin and sha256sum of all of it.
      */
-    { "bitlocker-128/openssl-dus512-two-units", ICE_ALG_BITLOCKER_AES_CBC,
+    { "bitlocker-128/openssl-dus512-two-units", ICE_BITLOCKER,
       ICE_KEY_SIZE_128, 512, 2, 0, NIST_K128, NULL,
       "3fcc97bf4c21b7b31ab968420018a0f8e2bc6f5192b3862cd5b80ddce501f69f",
       "d0bee67e5d66c655fee17281964477031c9376532a54585a7af91de3de94f59e" },
-    { "bitlocker-256/openssl-dus4k-two-units", ICE_ALG_BITLOCKER_AES_CBC,
+    { "bitlocker-256/openssl-dus4k-two-units", ICE_BITLOCKER,
       ICE_KEY_SIZE_256, 4096, 2, 0x12345678, NIST_K256, NULL,
       "a7fc9deb50ae8df8a2f8f17360b45a760ece23242867bfdcc2ff401d81dd8f93",
       "466ce82c0dbe7ca27b1e03d10744a6a80bd1e2142cfeac0014c926d9366bbd67" },
     /* DUN * DUS above 2^64: the IV input is the full 128-bit byte offset */
-    { "bitlocker-128/openssl-offset-above-2^64", ICE_ALG_BITLOCKER_AES_CBC,
+    { "bitlocker-128/openssl-offset-above-2^64", ICE_BITLOCKER,
       ICE_KEY_SIZE_128, 4096, 1, 0xfffffffffffff000ULL, NIST_K128, NULL,
       "834c386bd82a2436fca188ccde621e077b5e57a25224b0e5976d1446020ef8b4",
       "c6ddad160d9682d1e288ebb6765ab5064b6c37da21a83ee3ec19f5e61a3e837e" },
-    { "bitlocker-256/openssl-dus64k", ICE_ALG_BITLOCKER_AES_CBC,
+    { "bitlocker-256/openssl-dus64k", ICE_BITLOCKER,
       ICE_KEY_SIZE_256, 65536, 1, 7, NIST_K256, NULL,
       "112aefede3631406b2dde9d190b2211d9a923943a9c2f2511f53605322a01c4e",
       "d2ba538f4846a71e654c1bafbb08d536c1bce45a392a6912f8fde596a929100c" },
@@ -247,19 +253,22 @@ static inline char *tohex(const uint8_t *buf, size_t len)
     return hex;
 }
 
-/* QAPI name and key bits of a row, independently of the engine's tables */
+/* QAPI name and key bits of a row, for ice-program-slot */
 static inline const char *ice_kat_alg(const IceKat *t)
 {
-    static const char *const names[] = {
-        "aes-xts", "bitlocker-aes-cbc", "aes-ecb", "essiv-aes-cbc",
-    };
-
-    return names[t->alg];
+    return IceCryptoAlgorithm_str(t->alg);
 }
 
 static inline unsigned ice_kat_key_bits(const IceKat *t)
 {
-    return 64 + 64 * t->key_size;       /* 1: 128, 2: 192, 3: 256 */
+    static const unsigned bits[ICE_KEY_SIZE__MAX] = {
+        [ICE_KEY_SIZE_128] = 128,
+        [ICE_KEY_SIZE_192] = 192,
+        [ICE_KEY_SIZE_256] = 256,
+        [ICE_KEY_SIZE_512] = 512,
+    };
+
+    return bits[t->key_size];
 }
 
 /*
@@ -282,8 +291,9 @@ static inline void ice_kat_plaintext(const IceKat *t, uint8_t *pt, size_t len)
     } else {
         g_autofree uint8_t *p = unhex(t->pt, &pt_len);
 
-        for (size_t i = 0; i < (t->alg == ICE_ALG_AES_ECB ? len : pt_len);
-             i++) {
+        size_t n = t->alg == ICE_ECB ? len : pt_len;
+
+        for (size_t i = 0; i < n; i++) {
             pt[i] = p[i % pt_len];
         }
     }

@@ -12,8 +12,8 @@
  */
 
 #include "qemu/osdep.h"
-#include <gcrypt.h>
 #include "qapi/error.h"
+#include "crypto/init.h"
 #include "qemu/iov.h"
 #include "hw/block/ice-engine.h"
 
@@ -67,7 +67,7 @@ static void run_request(IceEngine *e, Input *in, uint8_t *pt, uint8_t *ct,
         return;
     }
     dus = ice_key_config(key)->data_unit_size;
-    if (ice_key_check_request(key, offset, len, dun, NULL) < 0) {
+    if (!ice_key_check_request(key, offset, len, dun, NULL)) {
         /* Refused requests must have a reason the checker names */
         assert(offset % dus || len % dus ||
                (len && dun > UINT64_MAX - (len / dus - 1)));
@@ -78,10 +78,10 @@ static void run_request(IceEngine *e, Input *in, uint8_t *pt, uint8_t *ct,
         pt[i] = i * 131 + slot;
     }
     make_layout(in, &src, pt, len);
-    assert(ice_key_encrypt(key, dun, &src, ct) == 0);
+    assert(ice_key_encrypt(key, dun, &src, ct, NULL));
     memcpy(buf, ct, len);
     make_layout(in, &dst, buf, len);
-    assert(ice_key_decrypt(key, dun, &dst) == 0);
+    assert(ice_key_decrypt(key, dun, &dst, NULL));
     assert(memcmp(buf, pt, len) == 0);
     qemu_iovec_destroy(&src);
     qemu_iovec_destroy(&dst);
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     IceEngine *e;
 
     if (!pt) {
-        gcry_check_version(NULL);
+        qcrypto_init(&error_abort);
         pt = g_malloc(MAX_LEN);
         ct = g_malloc(MAX_LEN);
         buf = g_malloc(MAX_LEN);
@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t i = 0; i < key_len; i++) {
                 key[i] = take(&in, 1);
             }
-            ice_engine_program_slot(e, slot, &cfg, key, key_len, NULL);
+            ice_engine_program_slot(e, slot, &cfg, key, key_len, NULL, NULL);
             break;
         }
         case 1:
@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             IceSlotConfig cfg;
             uint32_t caps[ICE_CAPS_MAX];
 
-            ice_engine_query_slot(e, take(&in, 1), &cfg);
+            ice_engine_query_slot(e, take(&in, 1), &cfg, NULL);
             assert(ice_engine_get_caps(e, caps, take(&in, 1) % 12) ==
                    ICE_CAPS_MAX);
             break;

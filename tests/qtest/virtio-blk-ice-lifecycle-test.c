@@ -301,7 +301,7 @@ static void test_key_hygiene(void)
                             " 'algorithm': 'aes-xts', 'key-size': 256,"
                             " 'data-unit-size': 4096, 'key-secret': 'short'"
                             " } }");
-    g_assert_nonnull(strstr(reply, "secret 'short' holds 18 bytes"));
+    g_assert_nonnull(strstr(reply, "key 'short' is 18 bytes long"));
 
     /* The migration stream */
     qtest_qmp_assert_success(s.qs->qts, "{'execute': 'stop'}");
@@ -321,7 +321,14 @@ static void test_key_hygiene(void)
         g_usleep(10 * 1000);
     }
     g_assert_true(g_file_get_contents(stream, &contents, &len, NULL));
-    g_assert_nonnull(memmem(contents, len, "7:aes-xts:256:4096:mk", 21));
+    /*
+     * Slot 7's VMSTATE fields: slot, algorithm 0 (AES-XTS), key size 3
+     * (256 bits), data unit 4096 and the secret id "mk" with its NUL,
+     * lengths big-endian
+     */
+    g_assert_nonnull(memmem(contents, len,
+                            "\x07\x00\x03\x00\x00\x10\x00"
+                            "\x00\x00\x00\x03" "mk", 14));
     assert_no_key("the migration stream", contents, len, key, sizeof(key));
     g_free(contents);
 

@@ -418,7 +418,7 @@ static void test_kat(void *obj, void *data, QGuestAllocator *alloc)
             g_autofree uint8_t *ct = unhex(t->ct, &ct_len);
 
             for (size_t off = 0; off < len;
-                 off += t->alg == ICE_ALG_AES_ECB ? ct_len : len) {
+                 off += t->alg == ICE_ECB ? ct_len : len) {
                 hex = tohex(img + off, ct_len);
                 g_assert_cmpstr(hex, ==, t->ct);
                 g_free(hex);
@@ -868,7 +868,7 @@ static void test_qmp(void *obj, void *data, QGuestAllocator *alloc)
     expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
                      "'algorithm': 'aes-xts', 'key-size': 256, "
                      "'data-unit-size': 4096, 'key-secret': 'short'}",
-                     "secret 'short' holds 16 bytes, a 256-bit aes-xts key "
+                     "key 'short' is 16 bytes long, a 256-bit aes-xts key "
                      "needs 64");
     expect_qmp_error("ice-evict-slot", "{'id': 'drv0', 'slot': 32}",
                      "slot 32 is out of range (valid slots: 0 to 31)");
@@ -973,15 +973,15 @@ static void test_realize_errors(void *obj, void *data, QGuestAllocator *alloc)
           "ice-preload: '0:aes-xts:256' is not SLOT:ALGORITHM:KEY_BITS:"
           "DATA_UNIT_SIZE:SECRET_ID" },
         { "'ice': true, 'ice-preload': '0:aes-cbc:128:512:boot-key'",
-          "ice-preload: unknown algorithm 'aes-cbc' (aes-xts, "
-          "bitlocker-aes-cbc, aes-ecb or essiv-aes-cbc)" },
+          "ice-preload: unknown algorithm 'aes-cbc' (known: aes-xts, "
+          "bitlocker-aes-cbc, aes-ecb, essiv-aes-cbc)" },
         { "'ice': true, 'ice-preload': '0:aes-ecb:128:512:nokey'",
           "ice-preload: slot 0: No secret with id 'nokey'" },
         { "'ice': true, 'ice-preload': '40:aes-ecb:128:512:boot-key'",
           "ice-preload: slot 40: slot 40 is out of range (valid slots: 0 "
           "to 31)" },
         { "'ice': true, 'ice-preload': '1:aes-xts:128:512:boot-key'",
-          "ice-preload: slot 1: secret 'boot-key' holds 16 bytes, a 128-bit "
+          "ice-preload: slot 1: key 'boot-key' is 16 bytes long, a 128-bit "
           "aes-xts key needs 32" },
     };
 

@@ -65,10 +65,14 @@ static int ice_crypt_job_run(void *opaque)
 {
     IceCryptJob *job = opaque;
 
+    bool ok;
+
     if (job->dst) {
-        return ice_key_encrypt(job->key, job->dun, job->src, job->dst);
+        ok = ice_key_encrypt(job->key, job->dun, job->src, job->dst, NULL);
+    } else {
+        ok = ice_key_decrypt(job->key, job->dun, job->src, NULL);
     }
-    return ice_key_decrypt(job->key, job->dun, job->src);
+    return ok ? 0 : -EIO;
 }
 
 /* Crypt @len bytes of @qiov from @pos, data unit @dun onwards */

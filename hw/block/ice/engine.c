@@ -2,60 +2,69 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Inline crypto engine (ICE): key slots and per-data-unit crypto on
- * libgcrypt
+ * QEMU's crypto layer
  *
  * See include/hw/block/ice-engine.h for the interface and the locking
- * rules.  libgcrypt is called directly: every data unit needs its own IV
- * or tweak, and QEMU's qcrypto_cipher API adds an indirect call and a
- * length check per unit for no benefit (libgcrypt is QEMU's crypto
- * backend in this build either way).
+ * rules.  Each data unit is one qcrypto_cipher_setiv() and one
+ * qcrypto_cipher_encrypt() or _decrypt() call on a QCryptoCipher built
+ * when the key was programmed, so whichever backend QEMU was built with
+ * does the AES.  The IVs of the two CBC modes are made with a second,
+ * AES-ECB QCryptoCipher rather than with QCryptoIVGen: BitLocker's IV
+ * input is a 128-bit byte offset, wider than QCryptoIVGen's 64-bit sector
+ * number, and its ESSIV generator allocates a buffer per call, which the
+ * per-data-unit loop cannot afford.
  */
 
 #include "qemu/osdep.h"
-#include <gcrypt.h>
 #include "qapi/error.h"
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
 #include "qemu/host-utils.h"
 #include "qemu/thread.h"
+#include "qapi/util.h"
+#include "crypto/cipher.h"
+#include "crypto/hash.h"
 #include "hw/block/ice-engine.h"
 #include "trace.h"
 
-/* Bytes of small ECB data units encrypted per libgcrypt call */
+/* Bytes of small ECB data units encrypted per backend call */
 #define ICE_ECB_BATCH 4096
 
 /* Every supported algorithm handles every data unit size, 512 B to 64 KiB */
 #define ICE_DUS_MASK_ALL 0xff
 
+/* What the specification defines and this engine implements */
 static const struct {
-    IceAlgorithm alg;
+    IceCryptoAlgorithm alg;
     IceKeySize key_size;
-} ice_supported[ICE_CAPS_MAX] = {
-    { ICE_ALG_AES_XTS, ICE_KEY_SIZE_128 },
-    { ICE_ALG_AES_XTS, ICE_KEY_SIZE_256 },
-    { ICE_ALG_BITLOCKER_AES_CBC, ICE_KEY_SIZE_128 },
-    { ICE_ALG_BITLOCKER_AES_CBC, ICE_KEY_SIZE_256 },
-    { ICE_ALG_AES_ECB, ICE_KEY_SIZE_128 },
-    { ICE_ALG_AES_ECB, ICE_KEY_SIZE_192 },
-    { ICE_ALG_AES_ECB, ICE_KEY_SIZE_256 },
-    { ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_128 },
-    { ICE_ALG_ESSIV_AES_CBC, ICE_KEY_SIZE_256 },
+} ice_spec_caps[ICE_CAPS_MAX] = {
+    { ICE_CRYPTO_ALGORITHM_AES_XTS, ICE_KEY_SIZE_128 },
+    { ICE_CRYPTO_ALGORITHM_AES_XTS, ICE_KEY_SIZE_256 },
+    { ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC, ICE_KEY_SIZE_128 },
+    { ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC, ICE_KEY_SIZE_256 },
+    { ICE_CRYPTO_ALGORITHM_AES_ECB, ICE_KEY_SIZE_128 },
+    { ICE_CRYPTO_ALGORITHM_AES_ECB, ICE_KEY_SIZE_192 },
+    { ICE_CRYPTO_ALGORITHM_AES_ECB, ICE_KEY_SIZE_256 },
+    { ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC, ICE_KEY_SIZE_128 },
+    { ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC, ICE_KEY_SIZE_256 },
 };
 
 /*
- * The libgcrypt handles one request needs.  A handle carries IV state, so
- * a set is used by one request at a time; each key keeps a pool of sets.
+ * The cipher objects one request needs.  A QCryptoCipher carries IV state
+ * and is not thread-safe, so a set is used by one request at a time; each
+ * key keeps a pool of sets.
  */
 typedef struct IceCipherSet {
     struct IceCipherSet *next;
-    gcry_cipher_hd_t data;      /* XTS, CBC or ECB with the data key */
-    gcry_cipher_hd_t ivgen;     /* ECB that turns a DUN into an IV, or NULL */
+    QCryptoCipher *data;        /* XTS, CBC or ECB with the data key */
+    QCryptoCipher *ivgen;       /* ECB that turns a DUN into an IV, or NULL */
     uint8_t *scratch;           /* one data unit, for units split in memory */
 } IceCipherSet;
 
 struct IceKey {
     int refcnt;
     IceSlotConfig cfg;
+    char *id;                   /* where the key came from, or NULL */
     unsigned dus_shift;         /* log2(data unit size) */
     QemuMutex pool_lock;
     IceCipherSet *pool;         /* idle cipher sets */
@@ -70,6 +79,8 @@ struct IceEngine {
     unsigned num_slots;
     unsigned slot_offset;
     IceKey **slots;
+    size_t num_caps;
+    uint32_t caps[ICE_CAPS_MAX];    /* what the crypto backend supports */
 };
 
 void ice_wipe(void *p, size_t len)
@@ -79,16 +90,28 @@ void ice_wipe(void *p, size_t len)
     __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
-const char *ice_alg_name(IceAlgorithm alg)
+const char *ice_alg_name(IceCryptoAlgorithm alg)
 {
-    static const char *const names[ICE_ALG__MAX] = {
-        [ICE_ALG_AES_XTS] = "aes-xts",
-        [ICE_ALG_BITLOCKER_AES_CBC] = "bitlocker-aes-cbc",
-        [ICE_ALG_AES_ECB] = "aes-ecb",
-        [ICE_ALG_ESSIV_AES_CBC] = "essiv-aes-cbc",
-    };
+    return (unsigned)alg < ICE_CRYPTO_ALGORITHM__MAX ?
+           IceCryptoAlgorithm_str(alg) : "unknown";
+}
 
-    return (unsigned)alg < ICE_ALG__MAX ? names[alg] : "unknown";
+bool ice_alg_parse(const char *name, IceCryptoAlgorithm *alg, Error **errp)
+{
+    int val = qapi_enum_parse(&IceCryptoAlgorithm_lookup, name, -1, NULL);
+    g_autoptr(GString) known = NULL;
+
+    if (val >= 0) {
+        *alg = val;
+        return true;
+    }
+    known = g_string_new("");
+    for (int i = 0; i < IceCryptoAlgorithm_lookup.size; i++) {
+        g_string_append_printf(known, "%s%s", i ? ", " : "",
+                               IceCryptoAlgorithm_str(i));
+    }
+    error_setg(errp, "unknown algorithm '%s' (known: %s)", name, known->str);
+    return false;
 }
 
 unsigned ice_key_size_bits(IceKeySize key_size)
@@ -113,22 +136,56 @@ IceKeySize ice_key_size_from_bits(unsigned bits)
     return ICE_KEY_SIZE_INVALID;
 }
 
-size_t ice_key_material_len(IceAlgorithm alg, IceKeySize key_size)
+size_t ice_key_material_len(IceCryptoAlgorithm alg, IceKeySize key_size)
 {
     size_t len = ice_key_size_bits(key_size) / 8;
 
-    return alg == ICE_ALG_AES_XTS ? 2 * len : len;
+    return alg == ICE_CRYPTO_ALGORITHM_AES_XTS ? 2 * len : len;
 }
 
-static int ice_gcry_aes(size_t key_len)
+/* ---- mapping onto QEMU's crypto layer ---- */
+
+static QCryptoCipherAlgo ice_qcrypto_aes(IceKeySize key_size)
 {
-    switch (key_len) {
-    case 16:
-        return GCRY_CIPHER_AES128;
-    case 24:
-        return GCRY_CIPHER_AES192;
+    switch (key_size) {
+    case ICE_KEY_SIZE_128:
+        return QCRYPTO_CIPHER_ALGO_AES_128;
+    case ICE_KEY_SIZE_192:
+        return QCRYPTO_CIPHER_ALGO_AES_192;
     default:
-        return GCRY_CIPHER_AES256;
+        return QCRYPTO_CIPHER_ALGO_AES_256;
+    }
+}
+
+static QCryptoCipherMode ice_qcrypto_mode(IceCryptoAlgorithm alg)
+{
+    switch (alg) {
+    case ICE_CRYPTO_ALGORITHM_AES_XTS:
+        return QCRYPTO_CIPHER_MODE_XTS;
+    case ICE_CRYPTO_ALGORITHM_AES_ECB:
+        return QCRYPTO_CIPHER_MODE_ECB;
+    default:
+        return QCRYPTO_CIPHER_MODE_CBC;
+    }
+}
+
+/* Whether QEMU's crypto backend can do @alg with @key_size */
+static bool ice_backend_supports(IceCryptoAlgorithm alg, IceKeySize key_size)
+{
+    if (!qcrypto_cipher_supports(ice_qcrypto_aes(key_size),
+                                 ice_qcrypto_mode(alg))) {
+        return false;
+    }
+    switch (alg) {
+    case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
+        return qcrypto_cipher_supports(ice_qcrypto_aes(key_size),
+                                       QCRYPTO_CIPHER_MODE_ECB);
+    case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
+        return qcrypto_cipher_supports(QCRYPTO_CIPHER_ALGO_AES_256,
+                                       QCRYPTO_CIPHER_MODE_ECB) &&
+               qcrypto_hash_supports(QCRYPTO_HASH_ALGO_SHA256);
+    default:
+        return true;
     }
 }
 
@@ -138,16 +195,18 @@ IceEngine *ice_engine_new(unsigned num_slots, unsigned slot_offset)
 {
     IceEngine *e = g_new0(IceEngine, 1);
 
-    /* QEMU's crypto layer normally did this already; tools may not have */
-    if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-        gcry_check_version(NULL);
-        gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-    }
-
     qemu_mutex_init(&e->lock);
     e->num_slots = num_slots;
     e->slot_offset = slot_offset;
     e->slots = g_new0(IceKey *, num_slots);
+    for (size_t i = 0; i < ICE_CAPS_MAX; i++) {
+        if (ice_backend_supports(ice_spec_caps[i].alg,
+                                 ice_spec_caps[i].key_size)) {
+            e->caps[e->num_caps++] = ice_cap_encode(ice_spec_caps[i].alg,
+                                                    ICE_DUS_MASK_ALL,
+                                                    ice_spec_caps[i].key_size);
+        }
+    }
     return e;
 }
 
@@ -176,72 +235,68 @@ unsigned ice_engine_slot_offset(const IceEngine *e)
 
 size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max)
 {
-    for (size_t i = 0; i < ICE_CAPS_MAX && i < max; i++) {
-        caps[i] = ice_cap_encode(ice_supported[i].alg, ICE_DUS_MASK_ALL,
-                                 ice_supported[i].key_size);
-    }
-    return ICE_CAPS_MAX;
+    memcpy(caps, e->caps, MIN(max, e->num_caps) * sizeof(caps[0]));
+    return e->num_caps;
 }
 
-int ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
-                            Error **errp)
+bool ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
+                             Error **errp)
 {
     uint32_t dus = cfg->data_unit_size;
+    uint8_t dus_mask = 0;
     bool found = false;
 
-    if ((unsigned)cfg->alg >= ICE_ALG__MAX) {
+    if ((unsigned)cfg->alg >= ICE_CRYPTO_ALGORITHM__MAX) {
         error_setg(errp, "unknown crypto algorithm %u", cfg->alg);
-        return -EINVAL;
+        return false;
     }
-    for (size_t i = 0; i < ICE_CAPS_MAX; i++) {
-        found |= ice_supported[i].alg == cfg->alg &&
-                 ice_supported[i].key_size == cfg->key_size;
+    if (!ice_key_size_bits(cfg->key_size)) {
+        error_setg(errp, "invalid key size identifier %u", cfg->key_size);
+        return false;
+    }
+    for (size_t i = 0; i < e->num_caps; i++) {
+        if (ice_cap_alg(e->caps[i]) == cfg->alg &&
+            ice_cap_key_size(e->caps[i]) == cfg->key_size) {
+            found = true;
+            dus_mask = ice_cap_dus_mask(e->caps[i]);
+        }
     }
     if (!found) {
-        if (ice_key_size_bits(cfg->key_size)) {
+        if (ice_backend_supports(cfg->alg, cfg->key_size)) {
             error_setg(errp, "%s does not support %u-bit keys",
                        ice_alg_name(cfg->alg),
                        ice_key_size_bits(cfg->key_size));
         } else {
-            error_setg(errp, "invalid key size identifier %u",
-                       cfg->key_size);
+            error_setg(errp, "%s with %u-bit keys is not supported by this "
+                       "QEMU's crypto backend", ice_alg_name(cfg->alg),
+                       ice_key_size_bits(cfg->key_size));
         }
-        return -EINVAL;
+        return false;
     }
     if (dus < ICE_DATA_UNIT_MIN || dus > ICE_DATA_UNIT_MAX ||
-        !is_power_of_2(dus) ||
-        !(ICE_DUS_MASK_ALL & (dus / ICE_DATA_UNIT_MIN))) {
+        !is_power_of_2(dus) || !(dus_mask & (dus / ICE_DATA_UNIT_MIN))) {
         error_setg(errp, "data unit size %" PRIu32 " is not a power of two "
                    "from %d to %d", dus, ICE_DATA_UNIT_MIN, ICE_DATA_UNIT_MAX);
-        return -EINVAL;
+        return false;
     }
-    return 0;
+    return true;
 }
 
-int ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp)
+bool ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp)
 {
     if (slot < e->slot_offset || slot - e->slot_offset >= e->num_slots) {
         error_setg(errp, "slot %u is out of range (valid slots: %u to %u)",
                    slot, e->slot_offset, e->slot_offset + e->num_slots - 1);
-        return -EINVAL;
+        return false;
     }
-    return 0;
-}
-
-/* Index of @slot in e->slots[], or -EINVAL */
-static int ice_engine_slot_index(const IceEngine *e, unsigned slot,
-                                 Error **errp)
-{
-    int ret = ice_engine_check_slot(e, slot, errp);
-
-    return ret < 0 ? ret : (int)(slot - e->slot_offset);
+    return true;
 }
 
 static void ice_cipher_set_free(IceCipherSet *cs)
 {
-    /* gcry_cipher_close() wipes the expanded keys */
-    gcry_cipher_close(cs->data);
-    gcry_cipher_close(cs->ivgen);
+    /* The backends wipe or free their expanded keys */
+    qcrypto_cipher_free(cs->data);
+    qcrypto_cipher_free(cs->ivgen);
     if (cs->scratch) {
         ice_wipe(cs->scratch, ICE_DATA_UNIT_MAX);
         g_free(cs->scratch);
@@ -249,33 +304,24 @@ static void ice_cipher_set_free(IceCipherSet *cs)
     g_free(cs);
 }
 
-static IceCipherSet *ice_cipher_set_new(const IceKey *key)
+static IceCipherSet *ice_cipher_set_new(const IceKey *key, Error **errp)
 {
     IceCipherSet *cs = g_new0(IceCipherSet, 1);
-    size_t aes_len = key->cfg.alg == ICE_ALG_AES_XTS ? key->key_len / 2
-                                                      : key->key_len;
-    int mode;
+    QCryptoCipherAlgo ivgen_aes =
+        key->cfg.alg == ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC ?
+        QCRYPTO_CIPHER_ALGO_AES_256 : ice_qcrypto_aes(key->cfg.key_size);
 
-    switch (key->cfg.alg) {
-    case ICE_ALG_AES_XTS:
-        mode = GCRY_CIPHER_MODE_XTS;
-        break;
-    case ICE_ALG_AES_ECB:
-        mode = GCRY_CIPHER_MODE_ECB;
-        break;
-    default:
-        mode = GCRY_CIPHER_MODE_CBC;
-        break;
-    }
-    if (gcry_cipher_open(&cs->data, ice_gcry_aes(aes_len), mode, 0) ||
-        gcry_cipher_setkey(cs->data, key->key, key->key_len)) {
+    cs->data = qcrypto_cipher_new(ice_qcrypto_aes(key->cfg.key_size),
+                                  ice_qcrypto_mode(key->cfg.alg),
+                                  key->key, key->key_len, errp);
+    if (!cs->data) {
         goto fail;
     }
     if (key->ivgen_key_len) {
-        if (gcry_cipher_open(&cs->ivgen, ice_gcry_aes(key->ivgen_key_len),
-                             GCRY_CIPHER_MODE_ECB, 0) ||
-            gcry_cipher_setkey(cs->ivgen, key->ivgen_key,
-                               key->ivgen_key_len)) {
+        cs->ivgen = qcrypto_cipher_new(ivgen_aes, QCRYPTO_CIPHER_MODE_ECB,
+                                       key->ivgen_key, key->ivgen_key_len,
+                                       errp);
+        if (!cs->ivgen) {
             goto fail;
         }
     }
@@ -302,6 +348,7 @@ static void ice_key_free(IceKey *key)
         ice_cipher_set_free(cs);
     }
     qemu_mutex_destroy(&key->pool_lock);
+    g_free(key->id);
     ice_wipe(key, sizeof(*key));
     trace_ice_key_wiped(key);
     if (ice_key_free_observer) {
@@ -323,106 +370,115 @@ const IceSlotConfig *ice_key_config(const IceKey *key)
 }
 
 static IceKey *ice_key_new(const IceSlotConfig *cfg, const uint8_t *bytes,
-                           size_t len, Error **errp)
+                           size_t len, const char *id, Error **errp)
 {
     IceKey *key = g_new0(IceKey, 1);
-    IceCipherSet *cs;
+    uint8_t *salt = key->ivgen_key;
+    size_t salt_len = sizeof(key->ivgen_key);
 
     key->refcnt = 1;
     key->cfg = *cfg;
+    key->id = g_strdup(id);
     key->dus_shift = ctz32(cfg->data_unit_size);
     qemu_mutex_init(&key->pool_lock);
     key->key_len = len;
     memcpy(key->key, bytes, len);
 
     switch (cfg->alg) {
-    case ICE_ALG_BITLOCKER_AES_CBC:
+    case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
         memcpy(key->ivgen_key, bytes, len);
         key->ivgen_key_len = len;
         break;
-    case ICE_ALG_ESSIV_AES_CBC:
+    case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
         /* ESSIV salt: SHA-256 of the key, used as an AES-256 key */
-        gcry_md_hash_buffer(GCRY_MD_SHA256, key->ivgen_key, bytes, len);
-        key->ivgen_key_len = 32;
+        if (qcrypto_hash_bytes(QCRYPTO_HASH_ALGO_SHA256, (const char *)bytes,
+                               len, &salt, &salt_len, errp) < 0) {
+            goto fail;
+        }
+        key->ivgen_key_len = salt_len;
         break;
     default:
         break;
     }
 
-    /* Set up one cipher set now: it validates the key with libgcrypt */
-    cs = ice_cipher_set_new(key);
-    if (!cs) {
-        error_setg(errp, "libgcrypt rejected the %u-bit %s key",
-                   ice_key_size_bits(cfg->key_size), ice_alg_name(cfg->alg));
-        ice_key_free(key);
-        return NULL;
+    /* Set up one cipher set now: it validates the key with the backend */
+    key->pool = ice_cipher_set_new(key, errp);
+    if (!key->pool) {
+        goto fail;
     }
-    key->pool = cs;
     return key;
+
+fail:
+    error_prepend(errp, "cannot set up the %u-bit %s key: ",
+                  ice_key_size_bits(cfg->key_size), ice_alg_name(cfg->alg));
+    ice_key_free(key);
+    return NULL;
 }
 
-int ice_engine_program_slot(IceEngine *e, unsigned slot,
-                            const IceSlotConfig *cfg,
-                            const uint8_t *key, size_t key_len,
-                            Error **errp)
+bool ice_engine_program_slot(IceEngine *e, unsigned slot,
+                             const IceSlotConfig *cfg,
+                             const uint8_t *key, size_t key_len,
+                             const char *key_id, Error **errp)
 {
-    int idx = ice_engine_slot_index(e, slot, errp);
     size_t want;
     IceKey *new_key, *old_key;
 
-    if (idx < 0 || ice_engine_check_config(e, cfg, errp) < 0) {
-        return -EINVAL;
+    if (!ice_engine_check_slot(e, slot, errp) ||
+        !ice_engine_check_config(e, cfg, errp)) {
+        return false;
     }
     want = ice_key_material_len(cfg->alg, cfg->key_size);
     if (key_len != want) {
-        error_setg(errp, "key is %zu bytes long, %u-bit %s needs %zu",
-                   key_len, ice_key_size_bits(cfg->key_size),
-                   ice_alg_name(cfg->alg), want);
-        return -EINVAL;
+        error_setg(errp, "key%s%s%s is %zu bytes long, a %u-bit %s key "
+                   "needs %zu", key_id ? " '" : "", key_id ?: "",
+                   key_id ? "'" : "", key_len,
+                   ice_key_size_bits(cfg->key_size), ice_alg_name(cfg->alg),
+                   want);
+        return false;
     }
     /* IEEE 1619 requires distinct data and tweak keys */
-    if (cfg->alg == ICE_ALG_AES_XTS &&
+    if (cfg->alg == ICE_CRYPTO_ALGORITHM_AES_XTS &&
         !memcmp(key, key + key_len / 2, key_len / 2)) {
         error_setg(errp, "the two halves of an XTS key must differ");
-        return -EINVAL;
+        return false;
     }
 
-    new_key = ice_key_new(cfg, key, key_len, errp);
+    new_key = ice_key_new(cfg, key, key_len, key_id, errp);
     if (!new_key) {
-        return -EINVAL;
+        return false;
     }
 
     qemu_mutex_lock(&e->lock);
-    old_key = e->slots[idx];
-    e->slots[idx] = new_key;
+    old_key = e->slots[slot - e->slot_offset];
+    e->slots[slot - e->slot_offset] = new_key;
     qemu_mutex_unlock(&e->lock);
 
     trace_ice_engine_program_slot(slot, ice_alg_name(cfg->alg),
                                   ice_key_size_bits(cfg->key_size),
                                   cfg->data_unit_size, old_key != NULL);
     ice_key_unref(old_key);
-    return 0;
+    return true;
 }
 
-int ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp)
+bool ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp)
 {
-    int idx = ice_engine_slot_index(e, slot, errp);
     IceKey *old_key;
 
-    if (idx < 0) {
-        return -EINVAL;
+    if (!ice_engine_check_slot(e, slot, errp)) {
+        return false;
     }
     qemu_mutex_lock(&e->lock);
-    old_key = e->slots[idx];
-    e->slots[idx] = NULL;
+    old_key = e->slots[slot - e->slot_offset];
+    e->slots[slot - e->slot_offset] = NULL;
     qemu_mutex_unlock(&e->lock);
 
     trace_ice_engine_evict_slot(slot, old_key != NULL);
     ice_key_unref(old_key);
-    return 0;
+    return true;
 }
 
-bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg)
+bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg,
+                           char **key_id)
 {
     IceKey *key = ice_engine_get_key(e, slot, NULL);
 
@@ -430,20 +486,22 @@ bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg)
         return false;
     }
     *cfg = key->cfg;
+    if (key_id) {
+        *key_id = g_strdup(key->id);
+    }
     ice_key_unref(key);
     return true;
 }
 
 IceKey *ice_engine_get_key(IceEngine *e, unsigned slot, Error **errp)
 {
-    int idx = ice_engine_slot_index(e, slot, errp);
     IceKey *key;
 
-    if (idx < 0) {
+    if (!ice_engine_check_slot(e, slot, errp)) {
         return NULL;
     }
     qemu_mutex_lock(&e->lock);
-    key = e->slots[idx];
+    key = e->slots[slot - e->slot_offset];
     if (key) {
         qatomic_inc(&key->refcnt);
     }
@@ -455,8 +513,8 @@ IceKey *ice_engine_get_key(IceEngine *e, unsigned slot, Error **errp)
     return key;
 }
 
-int ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
-                          uint64_t dun, Error **errp)
+bool ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
+                           uint64_t dun, Error **errp)
 {
     uint64_t dus = key->cfg.data_unit_size;
     uint64_t units = len >> key->dus_shift;
@@ -464,24 +522,24 @@ int ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
     if (offset & (dus - 1)) {
         error_setg(errp, "offset %" PRIu64 " is not a multiple of the data "
                    "unit size %" PRIu64, offset, dus);
-        return -EINVAL;
+        return false;
     }
     if (len & (dus - 1)) {
         error_setg(errp, "length %" PRIu64 " is not a multiple of the data "
                    "unit size %" PRIu64, len, dus);
-        return -EINVAL;
+        return false;
     }
     if (units && dun > UINT64_MAX - (units - 1)) {
         error_setg(errp, "data unit number %" PRIu64 " plus %" PRIu64
                    " units overflows 64 bits", dun, units);
-        return -EINVAL;
+        return false;
     }
-    return 0;
+    return true;
 }
 
 /* ---- per-data-unit crypto ---- */
 
-static IceCipherSet *ice_key_take_cipher(IceKey *key)
+static IceCipherSet *ice_key_take_cipher(IceKey *key, Error **errp)
 {
     IceCipherSet *cs;
 
@@ -493,7 +551,7 @@ static IceCipherSet *ice_key_take_cipher(IceKey *key)
     qemu_mutex_unlock(&key->pool_lock);
 
     /* More concurrent users than ever before: grow the pool by one */
-    return cs ? cs : ice_cipher_set_new(key);
+    return cs ? cs : ice_cipher_set_new(key, errp);
 }
 
 static void ice_key_return_cipher(IceKey *key, IceCipherSet *cs)
@@ -504,23 +562,25 @@ static void ice_key_return_cipher(IceKey *key, IceCipherSet *cs)
     qemu_mutex_unlock(&key->pool_lock);
 }
 
-/* Load the IV (or XTS tweak) for data unit @dun into the data handle */
-static int ice_set_iv(const IceKey *key, IceCipherSet *cs, uint64_t dun)
+/* Load the IV (or XTS tweak) for data unit @dun into the data cipher */
+static int ice_set_iv(const IceKey *key, IceCipherSet *cs, uint64_t dun,
+                      Error **errp)
 {
     uint64_t block[2];
 
     switch (key->cfg.alg) {
-    case ICE_ALG_AES_XTS:
+    case ICE_CRYPTO_ALGORITHM_AES_XTS:
         /* IEEE 1619: the tweak is the DUN as a 128-bit little-endian value */
         block[0] = cpu_to_le64(dun);
         block[1] = 0;
-        return gcry_cipher_setiv(cs->data, block, sizeof(block));
-    case ICE_ALG_BITLOCKER_AES_CBC:
+        return qcrypto_cipher_setiv(cs->data, (uint8_t *)block,
+                                    sizeof(block), errp);
+    case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
         /* IV = AES-ECB_K(LE128(byte offset of the unit)), 128-bit product */
         block[0] = cpu_to_le64(dun << key->dus_shift);
         block[1] = cpu_to_le64(dun >> (64 - key->dus_shift));
         break;
-    case ICE_ALG_ESSIV_AES_CBC:
+    case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
         /* IV = AES-256-ECB_{SHA-256(K)}(LE128(DUN)) */
         block[0] = cpu_to_le64(dun);
         block[1] = 0;
@@ -528,10 +588,12 @@ static int ice_set_iv(const IceKey *key, IceCipherSet *cs, uint64_t dun)
     default:
         return 0;
     }
-    if (gcry_cipher_encrypt(cs->ivgen, block, sizeof(block), NULL, 0)) {
+    if (qcrypto_cipher_encrypt(cs->ivgen, block, block, sizeof(block),
+                               errp) < 0) {
         return -1;
     }
-    return gcry_cipher_setiv(cs->data, block, sizeof(block));
+    return qcrypto_cipher_setiv(cs->data, (uint8_t *)block, sizeof(block),
+                                errp);
 }
 
 /* Position in a scatter-gather list */
@@ -552,8 +614,9 @@ static void ice_sg_advance(IceSgCursor *c, size_t n)
     }
 }
 
-static int ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
-                         const QEMUIOVector *qiov, uint8_t *dst)
+static bool ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
+                          const QEMUIOVector *qiov, uint8_t *dst,
+                          Error **errp)
 {
     size_t dus = key->cfg.data_unit_size;
     IceSgCursor c = { .iov = qiov->iov, .niov = qiov->niov };
@@ -561,74 +624,72 @@ static int ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
     int ret = 0;
 
     if (qiov->size & (dus - 1)) {
-        return -EINVAL;
+        error_setg(errp, "length %zu is not a multiple of the data unit "
+                   "size %zu", qiov->size, dus);
+        return false;
     }
     if (!qiov->size) {
-        return 0;
+        return true;
     }
-    cs = ice_key_take_cipher(key);
+    cs = ice_key_take_cipher(key, errp);
     if (!cs) {
-        return -EIO;
+        return false;
     }
 
     ice_sg_advance(&c, 0);
-    for (size_t done = 0, n = dus; done < qiov->size;
+    for (size_t done = 0, n = dus; done < qiov->size && ret == 0;
          done += n, dun += n / dus) {
         uint8_t *seg = (uint8_t *)c.iov[c.idx].iov_base + c.off;
         size_t seg_left = c.iov[c.idx].iov_len - c.off;
         bool contiguous = seg_left >= dus;
-        gcry_error_t err;
 
         /*
-         * ECB has no per-unit state: small units are handed to libgcrypt
+         * ECB has no per-unit state: small units are handed to the backend
          * in batches of up to ICE_ECB_BATCH bytes (measured: fewer calls
          * help, longer ones than that are slower than one call per unit).
          */
         n = dus;
-        if (key->cfg.alg == ICE_ALG_AES_ECB && dus < ICE_ECB_BATCH &&
-            contiguous) {
+        if (key->cfg.alg == ICE_CRYPTO_ALGORITHM_AES_ECB &&
+            dus < ICE_ECB_BATCH && contiguous) {
             n = MIN(MIN(seg_left, qiov->size - done), ICE_ECB_BATCH) &
                 ~(dus - 1);
         }
 
-        if (ice_set_iv(key, cs, dun)) {
-            ret = -EIO;
-            break;
-        }
-        if (encrypt && contiguous) {
-            err = gcry_cipher_encrypt(cs->data, dst + done, n, seg, n);
+        if (ice_set_iv(key, cs, dun, errp) < 0) {
+            ret = -1;
+        } else if (encrypt && contiguous) {
+            ret = qcrypto_cipher_encrypt(cs->data, seg, dst + done, n, errp);
         } else if (encrypt) {
             /* The unit is split in guest memory: gather it, then encrypt */
             iov_to_buf(qiov->iov, qiov->niov, done, dst + done, dus);
-            err = gcry_cipher_encrypt(cs->data, dst + done, dus, NULL, 0);
+            ret = qcrypto_cipher_encrypt(cs->data, dst + done, dst + done,
+                                         dus, errp);
         } else if (contiguous) {
-            err = gcry_cipher_decrypt(cs->data, seg, n, NULL, 0);
+            ret = qcrypto_cipher_decrypt(cs->data, seg, seg, n, errp);
         } else {
             if (!cs->scratch) {
                 cs->scratch = g_malloc(ICE_DATA_UNIT_MAX);
             }
             iov_to_buf(qiov->iov, qiov->niov, done, cs->scratch, dus);
-            err = gcry_cipher_decrypt(cs->data, cs->scratch, dus, NULL, 0);
+            ret = qcrypto_cipher_decrypt(cs->data, cs->scratch, cs->scratch,
+                                         dus, errp);
             iov_from_buf(qiov->iov, qiov->niov, done, cs->scratch, dus);
-        }
-        if (err) {
-            ret = -EIO;
-            break;
         }
         ice_sg_advance(&c, n);
     }
 
     ice_key_return_cipher(key, cs);
-    return ret;
+    return ret == 0;
 }
 
-int ice_key_encrypt(IceKey *key, uint64_t dun, const QEMUIOVector *src,
-                    void *dst)
+bool ice_key_encrypt(IceKey *key, uint64_t dun, const QEMUIOVector *src,
+                     void *dst, Error **errp)
 {
-    return ice_key_crypt(key, true, dun, src, dst);
+    return ice_key_crypt(key, true, dun, src, dst, errp);
 }
 
-int ice_key_decrypt(IceKey *key, uint64_t dun, QEMUIOVector *qiov)
+bool ice_key_decrypt(IceKey *key, uint64_t dun, QEMUIOVector *qiov,
+                     Error **errp)
 {
-    return ice_key_crypt(key, false, dun, qiov, NULL);
+    return ice_key_crypt(key, false, dun, qiov, NULL, errp);
 }

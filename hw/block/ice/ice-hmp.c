@@ -8,6 +8,7 @@
 #include "qapi/error.h"
 #include "qapi/qapi-commands-ice.h"
 #include "qobject/qdict.h"
+#include "hw/block/ice-engine.h"
 #include "monitor/hmp.h"
 #include "monitor/monitor.h"
 
@@ -17,14 +18,10 @@ void hmp_ice_program_slot(Monitor *mon, const QDict *qdict)
     int64_t key_size = qdict_get_int(qdict, "key_size");
     int64_t dus = qdict_get_int(qdict, "data_unit_size");
     Error *err = NULL;
-    int alg;
+    IceCryptoAlgorithm alg;
 
-    alg = qapi_enum_parse(&IceCryptoAlgorithm_lookup,
-                          qdict_get_str(qdict, "algorithm"), -1, NULL);
-    if (alg < 0) {
-        monitor_printf(mon, "Error: unknown algorithm '%s' (aes-xts, "
-                       "bitlocker-aes-cbc, aes-ecb or essiv-aes-cbc)\n",
-                       qdict_get_str(qdict, "algorithm"));
+    if (!ice_alg_parse(qdict_get_str(qdict, "algorithm"), &alg, &err)) {
+        hmp_handle_error(mon, err);
         return;
     }
     if (slot < 0 || slot > UINT8_MAX || key_size < 0 ||

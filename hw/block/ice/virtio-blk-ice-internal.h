@@ -30,16 +30,6 @@ bool virtio_blk_ice_program(VirtIOBlock *s, unsigned slot,
                             Error **errp);
 
 /**
- * virtio_blk_ice_evict:
- * @s: a device with ice=on
- * @slot: absolute slot number
- * @errp: pointer to a NULL-initialized error object
- *
- * Returns: true on success
- */
-bool virtio_blk_ice_evict(VirtIOBlock *s, unsigned slot, Error **errp);
-
-/**
  * virtio_blk_ice_load_slots:
  * @s: a device with ice=on
  * @spec: slot table, "SLOT:ALGORITHM:KEY_BITS:DATA_UNIT_SIZE:SECRET_ID"
@@ -54,12 +44,11 @@ bool virtio_blk_ice_load_slots(VirtIOBlock *s, const char *spec,
                                Error **errp);
 
 /**
- * virtio_blk_ice_format_slots:
+ * virtio_blk_ice_migration_cleanup:
  * @s: a device with ice=on
  *
- * Returns: the programmed slots in the syntax of
- * virtio_blk_ice_load_slots(), without key bytes; free with g_free()
+ * Free the slot table kept for the migration stream, if any.
  */
-char *virtio_blk_ice_format_slots(VirtIOBlock *s);
+void virtio_blk_ice_migration_cleanup(VirtIOBlock *s);
 
 #endif /* HW_BLOCK_ICE_VIRTIO_BLK_ICE_INTERNAL_H */

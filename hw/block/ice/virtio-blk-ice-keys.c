@@ -19,63 +19,22 @@
 #include "migration/vmstate.h"
 #include "virtio-blk-ice-internal.h"
 
-/* The QAPI enum and the engine's wire encoding share their values */
-QEMU_BUILD_BUG_ON((int)ICE_CRYPTO_ALGORITHM_AES_XTS != (int)ICE_ALG_AES_XTS);
-QEMU_BUILD_BUG_ON((int)ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC !=
-                  (int)ICE_ALG_BITLOCKER_AES_CBC);
-QEMU_BUILD_BUG_ON((int)ICE_CRYPTO_ALGORITHM_AES_ECB != (int)ICE_ALG_AES_ECB);
-QEMU_BUILD_BUG_ON((int)ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC !=
-                  (int)ICE_ALG_ESSIV_AES_CBC);
-QEMU_BUILD_BUG_ON((int)ICE_CRYPTO_ALGORITHM__MAX != (int)ICE_ALG__MAX);
-
 bool virtio_blk_ice_program(VirtIOBlock *s, unsigned slot,
                             const IceSlotConfig *cfg, const char *secret_id,
                             Error **errp)
 {
-    VirtIOBlkIce *ice = &s->ice;
     g_autofree uint8_t *key = NULL;
-    size_t len = 0, want;
-    int ret;
+    size_t len = 0;
+    bool ok;
 
-    if (ice_engine_check_slot(ice->engine, slot, errp) < 0 ||
-        ice_engine_check_config(ice->engine, cfg, errp) < 0) {
-        return false;
-    }
     if (qcrypto_secret_lookup(secret_id, &key, &len, errp) < 0) {
         return false;
     }
-    want = ice_key_material_len(cfg->alg, cfg->key_size);
-    if (len != want) {
-        error_setg(errp, "secret '%s' holds %zu bytes, a %u-bit %s key "
-                   "needs %zu", secret_id, len,
-                   ice_key_size_bits(cfg->key_size), ice_alg_name(cfg->alg),
-                   want);
-        ret = -EINVAL;
-    } else {
-        ret = ice_engine_program_slot(ice->engine, slot, cfg, key, len, errp);
-    }
+    /* The engine validates slot, configuration and key, once */
+    ok = ice_engine_program_slot(s->ice.engine, slot, cfg, key, len,
+                                 secret_id, errp);
     ice_wipe(key, len);
-    if (ret < 0) {
-        return false;
-    }
-
-    slot -= ice->slot_offset;
-    g_free(ice->slot_secret[slot]);
-    ice->slot_secret[slot] = g_strdup(secret_id);
-    return true;
-}
-
-bool virtio_blk_ice_evict(VirtIOBlock *s, unsigned slot, Error **errp)
-{
-    VirtIOBlkIce *ice = &s->ice;
-
-    if (ice_engine_evict_slot(ice->engine, slot, errp) < 0) {
-        return false;
-    }
-    slot -= ice->slot_offset;
-    g_free(ice->slot_secret[slot]);
-    ice->slot_secret[slot] = NULL;
-    return true;
+    return ok;
 }
 
 /* Parse one "SLOT:ALGORITHM:KEY_BITS:DATA_UNIT_SIZE:SECRET_ID" entry */
@@ -85,7 +44,6 @@ static bool virtio_blk_ice_load_one(VirtIOBlock *s, const char *entry,
     g_auto(GStrv) f = g_strsplit(entry, ":", -1);
     unsigned slot, bits, dus;
     IceSlotConfig cfg;
-    int alg;
 
     if (g_strv_length(f) != 5 || !*f[4] ||
         qemu_strtoui(f[0], NULL, 10, &slot) < 0 ||
@@ -95,13 +53,9 @@ static bool virtio_blk_ice_load_one(VirtIOBlock *s, const char *entry,
                    "DATA_UNIT_SIZE:SECRET_ID", entry);
         return false;
     }
-    alg = qapi_enum_parse(&IceCryptoAlgorithm_lookup, f[1], -1, NULL);
-    if (alg < 0) {
-        error_setg(errp, "unknown algorithm '%s' (aes-xts, "
-                   "bitlocker-aes-cbc, aes-ecb or essiv-aes-cbc)", f[1]);
+    if (!ice_alg_parse(f[1], &cfg.alg, errp)) {
         return false;
     }
-    cfg.alg = alg;
     cfg.key_size = ice_key_size_from_bits(bits);
     cfg.data_unit_size = dus;
     if (cfg.key_size == ICE_KEY_SIZE_INVALID) {
@@ -128,28 +82,14 @@ bool virtio_blk_ice_load_slots(VirtIOBlock *s, const char *spec,
     return true;
 }
 
-char *virtio_blk_ice_format_slots(VirtIOBlock *s)
-{
-    VirtIOBlkIce *ice = &s->ice;
-    GString *str = g_string_new("");
-
-    for (unsigned i = 0; i < ice->num_slots; i++) {
-        unsigned slot = ice->slot_offset + i;
-        IceSlotConfig cfg;
-
-        if (!ice_engine_query_slot(ice->engine, slot, &cfg)) {
-            continue;
-        }
-        g_string_append_printf(str, "%s%u:%s:%u:%" PRIu32 ":%s",
-                               str->len ? ";" : "", slot,
-                               ice_alg_name(cfg.alg),
-                               ice_key_size_bits(cfg.key_size),
-                               cfg.data_unit_size, ice->slot_secret[i]);
-    }
-    return g_string_free(str, false);
-}
-
 /* ---- migration ---- */
+
+/*
+ * The slot table travels as VMSTATE fields: per programmed slot its
+ * number, configuration (in the wire encoding of the capabilities) and
+ * the id of the secret the key came from.  Key bytes never do: the
+ * destination reads its own secret of that id.
+ */
 
 static bool virtio_blk_ice_vmstate_needed(void *opaque)
 {
@@ -158,13 +98,39 @@ static bool virtio_blk_ice_vmstate_needed(void *opaque)
     return s->ice.engine != NULL;
 }
 
+static void virtio_blk_ice_free_mig_slots(VirtIOBlkIce *ice)
+{
+    for (int i = 0; i < ice->mig_num_slots; i++) {
+        g_free(ice->mig_slots[i].secret);
+    }
+    g_free(ice->mig_slots);
+    ice->mig_slots = NULL;
+    ice->mig_num_slots = 0;
+}
+
 static int virtio_blk_ice_pre_save(void *opaque)
 {
     VirtIOBlkIce *ice = &((VirtIOBlock *)opaque)->ice;
 
-    g_free(ice->migration_slots);
-    ice->migration_slots = virtio_blk_ice_format_slots(opaque);
-    ice->migration_slots_len = strlen(ice->migration_slots) + 1;
+    virtio_blk_ice_free_mig_slots(ice);
+    ice->mig_slots = g_new0(VirtIOBlkIceSlotState, ice->num_slots);
+    for (unsigned i = 0; i < ice->num_slots; i++) {
+        VirtIOBlkIceSlotState *st = &ice->mig_slots[ice->mig_num_slots];
+        IceSlotConfig cfg;
+        char *id;
+
+        if (!ice_engine_query_slot(ice->engine, ice->slot_offset + i, &cfg,
+                                   &id)) {
+            continue;
+        }
+        st->slot = ice->slot_offset + i;
+        st->alg = cfg.alg;
+        st->key_size = cfg.key_size;
+        st->data_unit_size = cfg.data_unit_size;
+        st->secret = (uint8_t *)id;
+        st->secret_len = strlen(id) + 1;
+        ice->mig_num_slots++;
+    }
     return 0;
 }
 
@@ -172,43 +138,98 @@ static int virtio_blk_ice_post_load(void *opaque, int version_id)
 {
     VirtIOBlock *s = opaque;
     VirtIOBlkIce *ice = &s->ice;
-    g_autofree char *spec = g_steal_pointer(&ice->migration_slots);
     Error *err = NULL;
+    int ret = 0;
 
     if (!ice->engine) {
         error_report("virtio-blk: the migration stream has inline crypto "
                      "slots but this device does not have ice=on");
-        return -EINVAL;
-    }
-    if (!spec || !ice->migration_slots_len ||
-        spec[ice->migration_slots_len - 1] != '\0') {
-        error_report("virtio-blk: malformed inline crypto slot table");
+        virtio_blk_ice_free_mig_slots(ice);
         return -EINVAL;
     }
     /* The source's table replaces whatever ice-preload programmed here */
     for (unsigned i = 0; i < ice->num_slots; i++) {
-        virtio_blk_ice_evict(s, ice->slot_offset + i, &error_abort);
+        ice_engine_evict_slot(ice->engine, ice->slot_offset + i,
+                              &error_abort);
     }
-    if (!virtio_blk_ice_load_slots(s, spec, &err)) {
-        error_prepend(&err, "virtio-blk: cannot restore inline crypto "
-                      "slots: ");
-        error_report_err(err);
-        return -EINVAL;
+    for (int i = 0; i < ice->mig_num_slots && ret == 0; i++) {
+        VirtIOBlkIceSlotState *st = &ice->mig_slots[i];
+        IceSlotConfig cfg = {
+            .alg = st->alg,
+            .key_size = st->key_size,
+            .data_unit_size = st->data_unit_size,
+        };
+
+        if (!virtio_blk_ice_program(s, st->slot, &cfg,
+                                    (const char *)st->secret, &err)) {
+            error_prepend(&err, "virtio-blk: cannot restore inline crypto "
+                          "slot %u: ", st->slot);
+            error_report_err(err);
+            ret = -EINVAL;
+        }
     }
-    return 0;
+    virtio_blk_ice_free_mig_slots(ice);
+    return ret;
 }
+
+/* A stream cannot make the destination allocate more than one table */
+static bool virtio_blk_ice_mig_count_valid(void *opaque, int version_id)
+{
+    VirtIOBlkIce *ice = &((VirtIOBlock *)opaque)->ice;
+
+    return ice->mig_num_slots >= 0 && ice->mig_num_slots <= ice->num_slots;
+}
+
+/* A secret id: 1 to VIRTIO_BLK_ICE_SECRET_ID_MAX bytes with its NUL */
+static bool virtio_blk_ice_mig_secret_len_valid(void *opaque, int version_id)
+{
+    VirtIOBlkIceSlotState *st = opaque;
+
+    return st->secret_len >= 1 &&
+           st->secret_len <= VIRTIO_BLK_ICE_SECRET_ID_MAX;
+}
+
+static bool virtio_blk_ice_mig_secret_valid(void *opaque, int version_id)
+{
+    VirtIOBlkIceSlotState *st = opaque;
+
+    return memchr(st->secret, '\0', st->secret_len) ==
+           st->secret + st->secret_len - 1;
+}
+
+static const VMStateDescription vmstate_virtio_blk_ice_slot = {
+    .name = "virtio-blk-ice/slot",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(slot, VirtIOBlkIceSlotState),
+        VMSTATE_UINT8(alg, VirtIOBlkIceSlotState),
+        VMSTATE_UINT8(key_size, VirtIOBlkIceSlotState),
+        VMSTATE_UINT32(data_unit_size, VirtIOBlkIceSlotState),
+        VMSTATE_UINT32(secret_len, VirtIOBlkIceSlotState),
+        VMSTATE_VALIDATE("secret id length",
+                         virtio_blk_ice_mig_secret_len_valid),
+        VMSTATE_VBUFFER_ALLOC_UINT32(secret, VirtIOBlkIceSlotState, 1,
+                                     NULL, secret_len),
+        VMSTATE_VALIDATE("secret id", virtio_blk_ice_mig_secret_valid),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const VMStateDescription vmstate_virtio_blk_ice_slots = {
     .name = "virtio-blk-ice/slots",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .needed = virtio_blk_ice_vmstate_needed,
     .pre_save = virtio_blk_ice_pre_save,
     .post_load = virtio_blk_ice_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(ice.migration_slots_len, VirtIOBlock),
-        VMSTATE_VBUFFER_ALLOC_UINT32(ice.migration_slots, VirtIOBlock, 1,
-                                     NULL, ice.migration_slots_len),
+        VMSTATE_INT32(ice.mig_num_slots, VirtIOBlock),
+        VMSTATE_VALIDATE("slot count", virtio_blk_ice_mig_count_valid),
+        VMSTATE_STRUCT_VARRAY_ALLOC(ice.mig_slots, VirtIOBlock,
+                                    ice.mig_num_slots, 1,
+                                    vmstate_virtio_blk_ice_slot,
+                                    VirtIOBlkIceSlotState),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -234,6 +255,11 @@ const VMStateDescription vmstate_virtio_blk_ice = {
         NULL
     },
 };
+
+void virtio_blk_ice_migration_cleanup(VirtIOBlock *s)
+{
+    virtio_blk_ice_free_mig_slots(&s->ice);
+}
 
 /* ---- QMP ---- */
 
@@ -277,7 +303,7 @@ void qmp_ice_program_slot(const char *id, uint8_t slot,
 {
     VirtIOBlock *s = virtio_blk_ice_find(id, errp);
     IceSlotConfig cfg = {
-        .alg = (IceAlgorithm)algorithm,
+        .alg = algorithm,
         .key_size = ice_key_size_from_bits(key_size),
         .data_unit_size = data_unit_size,
     };
@@ -297,7 +323,7 @@ void qmp_ice_evict_slot(const char *id, uint8_t slot, Error **errp)
     VirtIOBlock *s = virtio_blk_ice_find(id, errp);
 
     if (s) {
-        virtio_blk_ice_evict(s, slot, errp);
+        ice_engine_evict_slot(s->ice.engine, slot, errp);
     }
 }
 
@@ -324,7 +350,7 @@ IceInfo *qmp_query_ice(const char *id, Error **errp)
         uint32List **dus_tail = &cap->data_unit_sizes;
         uint8_t mask = ice_cap_dus_mask(caps[i]);
 
-        cap->algorithm = (IceCryptoAlgorithm)ice_cap_alg(caps[i]);
+        cap->algorithm = ice_cap_alg(caps[i]);
         cap->key_size = ice_key_size_bits(ice_cap_key_size(caps[i]));
         for (int j = 0; j < 8; j++) {
             if (mask & (1 << j)) {
@@ -339,16 +365,17 @@ IceInfo *qmp_query_ice(const char *id, Error **errp)
         unsigned slot = s->ice.slot_offset + i;
         IceSlotConfig cfg;
         IceSlotInfo *si;
+        char *secret_id;
 
-        if (!ice_engine_query_slot(s->ice.engine, slot, &cfg)) {
+        if (!ice_engine_query_slot(s->ice.engine, slot, &cfg, &secret_id)) {
             continue;
         }
         si = g_new0(IceSlotInfo, 1);
         si->slot = slot;
-        si->algorithm = (IceCryptoAlgorithm)cfg.alg;
+        si->algorithm = cfg.alg;
         si->key_size = ice_key_size_bits(cfg.key_size);
         si->data_unit_size = cfg.data_unit_size;
-        si->key_secret = g_strdup(s->ice.slot_secret[i]);
+        si->key_secret = secret_id;   /* the device always names one */
         QAPI_LIST_APPEND(slot_tail, si);
     }
     return info;

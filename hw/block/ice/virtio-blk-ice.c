@@ -57,7 +57,6 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
     ice->engine = ice_engine_new(ice->num_slots, ice->slot_offset);
     ice->datapath = ice_datapath_new(s->conf.conf.blk, ice->bounce_limit,
                                      ice->offload_min);
-    ice->slot_secret = g_new0(char *, ice->num_slots);
     if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {
         error_prepend(errp, "ice-preload: ");
         virtio_blk_ice_unrealize(s);
@@ -84,13 +83,7 @@ void virtio_blk_ice_unrealize(VirtIOBlock *s)
     ice->engine = NULL;
     ice_datapath_free(ice->datapath);
     ice->datapath = NULL;
-    for (unsigned i = 0; i < ice->num_slots; i++) {
-        g_free(ice->slot_secret[i]);
-    }
-    g_free(ice->slot_secret);
-    ice->slot_secret = NULL;
-    g_free(ice->migration_slots);
-    ice->migration_slots = NULL;
+    virtio_blk_ice_migration_cleanup(s);
 }
 
 void virtio_blk_ice_update_config(VirtIOBlock *s,
@@ -200,7 +193,7 @@ bool virtio_blk_ice_check_rw(VirtIOBlockReq *req)
         }
         r->key_slot = r->slot;
     }
-    if (ice_key_check_request(r->key, offset, len, r->dun, &err) < 0) {
+    if (!ice_key_check_request(r->key, offset, len, r->dun, &err)) {
         trace_virtio_blk_ice_err_range(req, r->slot, offset, len, r->dun,
                                        ice_key_config(r->key)->data_unit_size);
         virtio_blk_ice_reject(req, "%s", error_get_pretty(err));

@@ -13,14 +13,19 @@
  * Usage from a device:
  *
  *   IceEngine *e = ice_engine_new(32, 0);
- *   ice_engine_program_slot(e, 3, &cfg, key, key_len, errp);   (main loop)
+ *   ice_engine_program_slot(e, 3, &cfg, key, len, id, errp);    (main loop)
  *   ...
  *   IceKey *k = ice_engine_get_key(e, 3, errp);                (any thread)
- *   if (k && ice_key_check_request(k, offset, len, dun, errp) == 0) {
- *       ret = ice_key_encrypt(k, dun, &guest_qiov, bounce);     (writes)
- *       or ret = ice_key_decrypt(k, dun, &guest_qiov);          (reads)
+ *   if (k && ice_key_check_request(k, offset, len, dun, errp)) {
+ *       ok = ice_key_encrypt(k, dun, &guest_qiov, bounce, errp); (writes)
+ *       or ok = ice_key_decrypt(k, dun, &guest_qiov, errp);      (reads)
  *   }
  *   ice_key_unref(k);
+ *
+ * The crypto goes through QEMU's crypto layer (QCryptoCipher), so the
+ * engine works with whichever backend QEMU was built with (libgcrypt,
+ * nettle, gnutls or the built-in AES); it offers exactly the
+ * combinations that backend supports (see ice_engine_get_caps()).
  *
  * Locking: the slot table is protected by a mutex held only to swap or
  * look up a key pointer.  A request holds a reference to the key that was
@@ -34,15 +39,12 @@
 #define HW_BLOCK_ICE_ENGINE_H
 
 #include "qemu/iov.h"
+#include "qapi/qapi-types-ice.h"
 
-/* Algorithm identifiers, as encoded in capability bits 31:24 */
-typedef enum IceAlgorithm {
-    ICE_ALG_AES_XTS = 0,
-    ICE_ALG_BITLOCKER_AES_CBC = 1,
-    ICE_ALG_AES_ECB = 2,
-    ICE_ALG_ESSIV_AES_CBC = 3,
-    ICE_ALG__MAX,
-} IceAlgorithm;
+/*
+ * Algorithms are IceCryptoAlgorithm values from the QAPI schema; their
+ * values are the algorithm identifiers of capability bits 31:24.
+ */
 
 /* Size of one AES key, as encoded in capability bits 15:8 */
 typedef enum IceKeySize {
@@ -58,7 +60,7 @@ typedef enum IceKeySize {
 #define ICE_DATA_UNIT_MAX       (64 * 1024)
 /* Longest key material: AES-256-XTS, two 256-bit keys */
 #define ICE_KEY_MATERIAL_MAX    64
-/* Number of (algorithm, key size) pairs the engine supports */
+/* Most (algorithm, key size) pairs an engine can support */
 #define ICE_CAPS_MAX            9
 
 /**
@@ -70,15 +72,15 @@ typedef enum IceKeySize {
  * Returns: one capability word in the wire encoding of
  * VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES (before byte swapping).
  */
-static inline uint32_t ice_cap_encode(IceAlgorithm alg, uint8_t dus_mask,
-                                      IceKeySize key_size)
+static inline uint32_t ice_cap_encode(IceCryptoAlgorithm alg,
+                                      uint8_t dus_mask, IceKeySize key_size)
 {
     return (uint32_t)alg << 24 | (uint32_t)dus_mask << 16 |
            (uint32_t)key_size << 8;
 }
 
 /* Fields of a capability word */
-static inline IceAlgorithm ice_cap_alg(uint32_t cap)
+static inline IceCryptoAlgorithm ice_cap_alg(uint32_t cap)
 {
     return cap >> 24;
 }
@@ -102,7 +104,7 @@ static inline IceKeySize ice_cap_key_size(uint32_t cap)
  * What a programmed slot holds, apart from the key bytes.
  */
 typedef struct IceSlotConfig {
-    IceAlgorithm alg;
+    IceCryptoAlgorithm alg;
     IceKeySize key_size;
     uint32_t data_unit_size;
 } IceSlotConfig;
@@ -112,11 +114,21 @@ typedef struct IceKey IceKey;
 
 /**
  * ice_alg_name:
- * @alg: an algorithm identifier
+ * @alg: an algorithm identifier, possibly out of range
  *
- * Returns: a short name such as "aes-xts", or "unknown"
+ * Returns: the algorithm's QAPI name such as "aes-xts", or "unknown"
  */
-const char *ice_alg_name(IceAlgorithm alg);
+const char *ice_alg_name(IceCryptoAlgorithm alg);
+
+/**
+ * ice_alg_parse:
+ * @name: an algorithm's QAPI name, such as "aes-xts"
+ * @alg: where to store the algorithm
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Returns: true on success, false with @errp set listing the known names
+ */
+bool ice_alg_parse(const char *name, IceCryptoAlgorithm *alg, Error **errp);
 
 /**
  * ice_key_size_bits:
@@ -151,7 +163,7 @@ void ice_wipe(void *p, size_t len);
  * Returns: the number of key bytes a slot with this configuration takes
  * (twice the AES key size for XTS), or 0 for an invalid key size
  */
-size_t ice_key_material_len(IceAlgorithm alg, IceKeySize key_size);
+size_t ice_key_material_len(IceCryptoAlgorithm alg, IceKeySize key_size);
 
 /**
  * ice_engine_new:
@@ -159,7 +171,8 @@ size_t ice_key_material_len(IceAlgorithm alg, IceKeySize key_size);
  * @slot_offset: number of the first slot, 0 to 255
  *
  * Create an engine whose valid slot numbers are @slot_offset to
- * @slot_offset + @num_slots - 1.  All slots start empty.
+ * @slot_offset + @num_slots - 1.  All slots start empty.  QEMU's crypto
+ * layer must be initialized (qcrypto_init()).
  *
  * Returns: the engine; free it with ice_engine_free()
  */
@@ -183,7 +196,9 @@ unsigned ice_engine_slot_offset(const IceEngine *e);
  * @caps: where to store capability words, or NULL
  * @max: room in @caps
  *
- * Store up to @max capability words (see ice_cap_encode()) in @caps.
+ * Store up to @max capability words (see ice_cap_encode()) in @caps: the
+ * combinations of the specification that QEMU's crypto backend supports,
+ * in the order of the algorithm identifiers, then of key sizes.
  *
  * Returns: the number of capabilities the engine has (may exceed @max)
  */
@@ -197,10 +212,10 @@ size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max);
  *
  * Check @cfg against the engine's capabilities.
  *
- * Returns: 0 if supported, -EINVAL with @errp set naming the problem
+ * Returns: true if supported, false with @errp set naming the problem
  */
-int ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
-                            Error **errp);
+bool ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
+                             Error **errp);
 
 /**
  * ice_engine_check_slot:
@@ -208,9 +223,9 @@ int ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
  * @slot: a slot number (including the offset)
  * @errp: pointer to a NULL-initialized error object
  *
- * Returns: 0 if @slot is a valid slot number, -EINVAL with @errp set
+ * Returns: true if @slot is a valid slot number, false with @errp set
  */
-int ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp);
+bool ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp);
 
 /**
  * ice_engine_program_slot:
@@ -219,21 +234,24 @@ int ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp);
  * @cfg: algorithm, key size and data unit size
  * @key: key material; for XTS the data key K1 followed by the tweak key K2
  * @key_len: bytes in @key, exactly ice_key_material_len()
+ * @key_id: where the key came from (a secret object's id), or NULL; kept
+ *          with the key, named in error messages, never secret itself
  * @errp: pointer to a NULL-initialized error object
  *
  * Load a key into @slot, replacing any key there.  Requests that hold
  * the previous key finish with it.  The engine keeps its own copy of
- * @key; the caller should wipe its buffer.
+ * @key; the caller should wipe its buffer.  This is the one place a slot
+ * configuration and its key are validated.
  *
  * Context: main loop (may allocate and set up cipher handles)
  *
- * Returns: 0 on success, -EINVAL with @errp set (slot out of range,
+ * Returns: true on success, false with @errp set (slot out of range,
  * unsupported combination, wrong key length, equal XTS halves)
  */
-int ice_engine_program_slot(IceEngine *e, unsigned slot,
-                            const IceSlotConfig *cfg,
-                            const uint8_t *key, size_t key_len,
-                            Error **errp);
+bool ice_engine_program_slot(IceEngine *e, unsigned slot,
+                             const IceSlotConfig *cfg,
+                             const uint8_t *key, size_t key_len,
+                             const char *key_id, Error **errp);
 
 /**
  * ice_engine_evict_slot:
@@ -243,19 +261,22 @@ int ice_engine_program_slot(IceEngine *e, unsigned slot,
  *
  * Empty @slot.  Evicting an empty slot is not an error.
  *
- * Returns: 0 on success, -EINVAL with @errp set if @slot is out of range
+ * Returns: true on success, false with @errp set if @slot is out of range
  */
-int ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp);
+bool ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp);
 
 /**
  * ice_engine_query_slot:
  * @e: the engine
  * @slot: the slot number (including the offset)
  * @cfg: filled in with the slot's configuration if it holds a key
+ * @key_id: if not NULL, set to a copy of the key's id (NULL if it has
+ *          none) when the slot holds a key; free it with g_free()
  *
  * Returns: true if @slot is in range and holds a key
  */
-bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg);
+bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg,
+                           char **key_id);
 
 /**
  * ice_engine_get_key:
@@ -299,10 +320,10 @@ const IceSlotConfig *ice_key_config(const IceKey *key);
  * Check that a request can be processed with @key: @offset and @len are
  * multiples of the data unit size and the last DUN does not overflow.
  *
- * Returns: 0 if so, -EINVAL with @errp set naming the problem
+ * Returns: true if so, false with @errp set naming the problem
  */
-int ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
-                          uint64_t dun, Error **errp);
+bool ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
+                           uint64_t dun, Error **errp);
 
 /**
  * ice_key_encrypt:
@@ -310,33 +331,36 @@ int ice_key_check_request(const IceKey *key, uint64_t offset, uint64_t len,
  * @dun: data unit number of the first data unit
  * @src: plaintext; any segment layout, never modified
  * @dst: buffer of @src->size bytes that receives the ciphertext
+ * @errp: pointer to a NULL-initialized error object
  *
  * Encrypt @src into @dst one data unit at a time.  The caller has checked
  * the request with ice_key_check_request().
  *
  * Context: any thread
  *
- * Returns: 0 on success, -EINVAL if @src->size is not a multiple of the
- * data unit size, -EIO if libgcrypt failed
+ * Returns: true on success, false with @errp set if @src->size is not a
+ * multiple of the data unit size or the crypto backend failed
  */
-int ice_key_encrypt(IceKey *key, uint64_t dun, const QEMUIOVector *src,
-                    void *dst);
+bool ice_key_encrypt(IceKey *key, uint64_t dun, const QEMUIOVector *src,
+                     void *dst, Error **errp);
 
 /**
  * ice_key_decrypt:
  * @key: a key reference
  * @dun: data unit number of the first data unit
  * @qiov: ciphertext, decrypted in place; any segment layout
+ * @errp: pointer to a NULL-initialized error object
  *
  * Decrypt @qiov in place one data unit at a time.  The caller has checked
  * the request with ice_key_check_request().
  *
  * Context: any thread
  *
- * Returns: 0 on success, -EINVAL if @qiov->size is not a multiple of the
- * data unit size, -EIO if libgcrypt failed
+ * Returns: true on success, false with @errp set if @qiov->size is not a
+ * multiple of the data unit size or the crypto backend failed
  */
-int ice_key_decrypt(IceKey *key, uint64_t dun, QEMUIOVector *qiov);
+bool ice_key_decrypt(IceKey *key, uint64_t dun, QEMUIOVector *qiov,
+                     Error **errp);
 
 /**
  * IceKeyFreeObserver:

@@ -31,6 +31,19 @@ typedef struct IceDataPath IceDataPath;   /* hw/block/ice/datapath.h */
 #define VIRTIO_BLK_ICE_BOUNCE_LIMIT_DEFAULT     (32 * 1024 * 1024)
 #define VIRTIO_BLK_ICE_OFFLOAD_MIN_DEFAULT      (64 * 1024)
 
+/* Longest secret id the migration stream carries, with its NUL */
+#define VIRTIO_BLK_ICE_SECRET_ID_MAX    256
+
+/* One programmed slot in the migration stream (never the key bytes) */
+typedef struct VirtIOBlkIceSlotState {
+    uint8_t slot;
+    uint8_t alg;                /* IceCryptoAlgorithm */
+    uint8_t key_size;           /* IceKeySize */
+    uint32_t data_unit_size;
+    uint32_t secret_len;        /* bytes in @secret, with its NUL */
+    uint8_t *secret;            /* id of the secret object holding the key */
+} VirtIOBlkIceSlotState;
+
 /* Per-device state; the first five fields are properties */
 typedef struct VirtIOBlkIce {
     uint8_t num_slots;          /* "ice-slots" */
@@ -40,9 +53,9 @@ typedef struct VirtIOBlkIce {
     uint64_t offload_min;       /* "x-ice-offload-min" */
     IceEngine *engine;          /* NULL unless ice=on */
     IceDataPath *datapath;      /* runs crypto requests */
-    char **slot_secret;         /* id of the secret in each slot, or NULL */
-    char *migration_slots;      /* slot table in the migration stream */
-    uint32_t migration_slots_len;
+    /* The slot table while it is saved or loaded (virtio-blk-ice-keys.c) */
+    int32_t mig_num_slots;
+    VirtIOBlkIceSlotState *mig_slots;
 } VirtIOBlkIce;
 
 /*
