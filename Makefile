@@ -20,7 +20,7 @@ ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
 	-e 's,^\(tests/qtest/virtio-blk-ice-bench\): .*,\1,p' \
 	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
 
-.PHONY: all build configure check check-sanitizers check-tsan series demo \
+.PHONY: all build configure check check-sanitizers check-10.2 check-tsan series demo \
 	bench fuzz \
 	update-patches clean distclean help
 
@@ -77,6 +77,23 @@ check-sanitizers:
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 scripts/run-checks $(SAN_BUILD) --only unit qos qtest
+
+# The series on the newer base as a distribution builds it: QEMU 10.2 with
+# gnutls as its crypto backend (Debian's debian/rules passes no crypto
+# option and build-depends on gnutls), in a build directory of its own.
+# Runs the unit tests, QEMU's own virtio-blk qtests and ours, and the
+# series check against the 10.2 base.  CI runs it as well.
+QEMU102_BUILD ?= build-102
+check-10.2:
+	@scripts/install-deps
+	@if [ -x $(QEMU102_BUILD)/config.status ]; then $(QEMU102_BUILD)/config.status; \
+	 else ./configure --build-dir=$(QEMU102_BUILD) --qemu=10.2 --crypto=gnutls; fi || \
+	 { echo "configure for QEMU 10.2 failed"; echo "0 passed, 1 failed"; exit 1; }
+	@echo "building QEMU 10.2 (gnutls) in $(QEMU102_BUILD) (log: $(QEMU102_BUILD)/build.log)"
+	@$(MAKE) --no-print-directory BUILD=$(QEMU102_BUILD) build > $(QEMU102_BUILD)/build.log 2>&1 || \
+	 { tail -n 30 $(QEMU102_BUILD)/build.log; echo "QEMU 10.2 build failed"; \
+	   echo "0 passed, 1 failed"; exit 1; }
+	@scripts/run-checks $(QEMU102_BUILD) --only unit qos qtest series
 
 # The ICE tests on a QEMU built with ThreadSanitizer, in a build directory
 # of its own: the worker-pool data path, IOThreads, QMP churn.  Reports go
@@ -138,7 +155,9 @@ help:
 	@echo "make demo       write and read through an ICE disk, decrypt with openssl"
 	@echo "make bench      engine throughput next to raw libgcrypt"
 	@echo "make check-sanitizers  the ICE tests on an ASan/UBSan build ($(SAN_BUILD))"
+	@echo "make check-10.2  the ICE tests, virtio-blk qtests and series on QEMU 10.2 with gnutls ($(QEMU102_BUILD))"
 	@echo "make check-tsan  the ICE tests on a ThreadSanitizer build ($(TSAN_BUILD))"
 	@echo "make fuzz       libFuzzer on the engine and the device, long hostile-guest runs"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
+	@echo "                (for QEMU 10.2: make BUILD=$(QEMU102_BUILD) series)"
 	@echo "make update-patches  refresh patches/ from commits in $(BUILD)/src"

@@ -47,6 +47,14 @@ typedef struct IceKat {
                 "ae2d8a571e03ac9c9eb76fac45af8e51" \
                 "30c81c46a35ce411e5fbc1191a0a52ef" \
                 "f69f2445df4f9b17ad2b417be66c3710"
+/* NIST SP 800-38A F.2.1 and F.2.5: CBC-AES128 and -AES256, IV, ciphertext */
+#define NIST_CBC_IV "000102030405060708090a0b0c0d0e0f"
+#define NIST_CBC128_CT \
+    "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2" \
+    "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7"
+#define NIST_CBC256_CT \
+    "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d" \
+    "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b"
 #define NIST_K128 "2b7e151628aed2a6abf7158809cf4f3c"
 #define NIST_K192 "8e73b0f7da0e6452c810f32b809079e562f8ead2522c6b7b"
 #define NIST_K256 "603deb1015ca71be2b73aef0857d7781" \
@@ -157,24 +165,16 @@ static const IceKat kats[] = {
      */
     { "bitlocker-128/sp800-38a-f.2.1", ICE_BITLOCKER,
       ICE_KEY_SIZE_128, 512, 1, 5, NIST_K128, NIST_PT,
-      "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
-      "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7",
-      NULL, "000102030405060708090a0b0c0d0e0f" },
+      NIST_CBC128_CT, NULL, NIST_CBC_IV },
     { "bitlocker-256/sp800-38a-f.2.5", ICE_BITLOCKER,
       ICE_KEY_SIZE_256, 4096, 1, 9, NIST_K256, NIST_PT,
-      "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
-      "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b",
-      NULL, "000102030405060708090a0b0c0d0e0f" },
+      NIST_CBC256_CT, NULL, NIST_CBC_IV },
     { "essiv-128/sp800-38a-f.2.1", ICE_ESSIV,
       ICE_KEY_SIZE_128, 512, 1, 77, NIST_K128, NIST_PT,
-      "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
-      "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7",
-      NULL, "000102030405060708090a0b0c0d0e0f" },
+      NIST_CBC128_CT, NULL, NIST_CBC_IV },
     { "essiv-256/sp800-38a-f.2.5", ICE_ESSIV,
       ICE_KEY_SIZE_256, 65536, 1, 3, NIST_K256, NIST_PT,
-      "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc6702c7d"
-      "39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b",
-      NULL, "000102030405060708090a0b0c0d0e0f" },
+      NIST_CBC256_CT, NULL, NIST_CBC_IV },
 
     /*
      * Linux crypto/testmgr.h essiv_aes_cbc_tv_template for

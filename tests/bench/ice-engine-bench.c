@@ -22,6 +22,7 @@
 #include "qemu/memalign.h"
 #include "crypto/init.h"
 #include "hw/block/ice-engine.h"
+#include "ice-bench-csv.h"
 
 static const uint32_t unit_sizes[] = { 512, 4096, 65536 };
 static const size_t request_sizes[] = { 64 * 1024, 1024 * 1024 };
@@ -206,13 +207,9 @@ int main(int argc, char **argv)
         sched_setaffinity(0, sizeof(set), &set);
     }
 #endif
-    if (csv_path) {
-        csv = fopen(csv_path, "w");
-        g_assert(csv);
-        fprintf(csv, "algorithm,key_bits,data_unit,request,engine_enc_mbs,"
-                "raw_enc_mbs,enc_ratio,engine_dec_mbs,raw_dec_mbs,"
-                "dec_ratio\n");
-    }
+    csv = ice_bench_csv_open(csv_path, "algorithm,key_bits,data_unit,"
+                             "request,engine_enc_mbs,raw_enc_mbs,enc_ratio,"
+                             "engine_dec_mbs,raw_dec_mbs,dec_ratio");
 
     printf("Inline crypto engine on QEMU's %s crypto backend vs raw "
            "libgcrypt %s,\none thread, MB/s (best of %d runs x %d handles)"

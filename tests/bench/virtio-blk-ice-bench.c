@@ -35,6 +35,7 @@
 #include "standard-headers/linux/virtio_ring.h"
 #include "libqos/libqos-pc.h"
 #include "libqos/virtio-pci.h"
+#include "ice-bench-csv.h"
 
 #define RAM_SIZE        (1024ull * 1024 * 1024)
 #define IMG_SIZE        (512ull * 1024 * 1024)
@@ -532,13 +533,9 @@ int main(int argc, char **argv)
     }
     gcry_check_version(NULL);
     shm_img = make_images(&luks_img);
-    if (csv_path) {
-        csv = fopen(csv_path, "w");
-        g_assert(csv);
-        fprintf(csv, "config,backend,direction,request,mbs,spread,iops,"
-                "qemu_cpu_s_per_gib,iothread_cpu_s_per_gib,vs_plain,"
-                "vs_luks\n");
-    }
+    csv = ice_bench_csv_open(csv_path, "config,backend,direction,request,"
+                             "mbs,spread,iops,qemu_cpu_s_per_gib,"
+                             "iothread_cpu_s_per_gib,vs_plain,vs_luks");
 
     raw_xts_enc = raw_seconds_per_gib(false, false);
     raw_xts_dec = raw_seconds_per_gib(false, true);

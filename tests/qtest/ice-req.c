@@ -102,6 +102,29 @@ uint8_t ice_req_do(QTestState *qts, QVirtioDevice *dev,
     return ice_req_finish(qts, alloc, r);
 }
 
+int ice_req_reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                 const uint32_t *heads, bool *done, int n)
+{
+    uint32_t head;
+    int count = 0;
+
+    dev->bus->get_queue_isr_status(dev, vq);
+    while (qvirtqueue_get_buf(qts, vq, &head, NULL)) {
+        int i = 0;
+
+        while (i < n && heads[i] != head) {
+            i++;
+        }
+        g_assert_cmpint(i, <, n);
+        g_assert_false(done[i]);
+        done[i] = true;
+    }
+    for (int i = 0; i < n; i++) {
+        count += done[i];
+    }
+    return count;
+}
+
 QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
                                  bool accept_ice)
 {

@@ -82,6 +82,21 @@ uint8_t ice_req_do(QTestState *qts, QVirtioDevice *dev,
                    QGuestAllocator *alloc, QVirtQueue *vq, IceReq *r);
 
 /**
+ * ice_req_reap:
+ * @heads: the descriptor heads of @n requests in flight
+ * @done: a flag per request, set when the device has used it
+ * @n: number of requests
+ *
+ * Take every request the device has used from @vq so far and set its
+ * flag.  A used head that is not one of @heads, or one used twice, fails
+ * the test.
+ *
+ * Returns: how many of the @n requests are done in all
+ */
+int ice_req_reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                 const uint32_t *heads, bool *done, int n);
+
+/**
  * ice_req_start_device:
  * @accept_ice: accept VIRTIO_BLK_F_ICE if the device offers it
  *

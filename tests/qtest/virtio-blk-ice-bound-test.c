@@ -73,7 +73,6 @@ typedef struct AliasedReq {
     uint64_t hdr;           /* 32-byte header */
     uint64_t status;
     uint32_t head;
-    bool done;
 } AliasedReq;
 
 static void submit_aliased(QTestState *qts, QVirtioDevice *dev,
@@ -136,30 +135,6 @@ static gint64 qmp_round_trip(QTestState *qts)
     return g_get_monotonic_time() - start;
 }
 
-/* Collect used requests; returns how many are done */
-static int reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
-                AliasedReq *r, int n)
-{
-    uint32_t head;
-    int done = 0;
-
-    dev->bus->get_queue_isr_status(dev, vq);
-    while (qvirtqueue_get_buf(qts, vq, &head, NULL)) {
-        int i;
-
-        for (i = 0; i < n && r[i].head != head; i++) {
-            continue;
-        }
-        g_assert_cmpint(i, <, n);
-        g_assert_false(r[i].done);
-        r[i].done = true;
-    }
-    for (int i = 0; i < n; i++) {
-        done += r[i].done;
-    }
-    return done;
-}
-
 /* What AES-256-XTS with @key makes of @pt at data unit @dun onwards */
 static void xts_encrypt(const uint8_t *pt, uint8_t *ct, size_t len,
                         uint64_t dun)
@@ -190,6 +165,8 @@ static void test_hostile_aliased_queue(void)
     g_autofree uint8_t *disk = g_malloc(ALIAS_LEN);
     g_autofree uint8_t *expect = g_malloc(ALIAS_LEN);
     AliasedReq r[WRITES + READS] = { 0 };
+    uint32_t heads[WRITES + READS];
+    bool used[WRITES + READS] = { 0 };
     QVirtioPCIDevice dev = { 0 };
     gint64 worst = 0, start;
     uint64_t base, held, peak;
@@ -247,6 +224,7 @@ static void test_hostile_aliased_queue(void)
         r[i].is_write = i % 3 != 2;
         submit_aliased(qs->qts, &dev.vdev, &qs->alloc, vq,
                        r[i].is_write ? alias_pt : alias_rd[i / 3], &r[i]);
+        heads[i] = r[i].head;
         worst = MAX(worst, qmp_round_trip(qs->qts));
     }
 
@@ -254,8 +232,8 @@ static void test_hostile_aliased_queue(void)
     start = g_get_monotonic_time();
     while (g_get_monotonic_time() - start < 300 * 1000) {
         worst = MAX(worst, qmp_round_trip(qs->qts));
-        g_assert_cmpint(reap(qs->qts, &dev.vdev, vq, r, WRITES + READS), <=,
-                        1);
+        g_assert_cmpint(ice_req_reap(qs->qts, &dev.vdev, vq, heads, used,
+                                     WRITES + READS), <=, 1);
     }
     held = peak_rss(pid) - base;
 
@@ -267,7 +245,8 @@ static void test_hostile_aliased_queue(void)
     start = g_get_monotonic_time();
     do {
         worst = MAX(worst, qmp_round_trip(qs->qts));
-        done = reap(qs->qts, &dev.vdev, vq, r, WRITES + READS);
+        done = ice_req_reap(qs->qts, &dev.vdev, vq, heads, used,
+                            WRITES + READS);
         g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
     } while (done < WRITES + READS);
     peak = peak_rss(pid) - base;

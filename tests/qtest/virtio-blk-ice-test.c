@@ -136,21 +136,13 @@ static void ice_wait_all(QVirtioDevice *dev, QVirtQueue *vq, IceReq *r,
                          int n)
 {
     gint64 start = g_get_monotonic_time();
-    int done = 0;
+    g_autofree uint32_t *heads = g_new(uint32_t, n);
+    g_autofree bool *done = g_new0(bool, n);
 
-    while (done < n) {
-        uint32_t head;
-
-        dev->bus->get_queue_isr_status(dev, vq);
-        while (qvirtqueue_get_buf(global_qtest, vq, &head, NULL)) {
-            int i;
-
-            for (i = 0; i < n && r[i].head != head; i++) {
-                continue;
-            }
-            g_assert_cmpint(i, <, n);
-            done++;
-        }
+    for (int i = 0; i < n; i++) {
+        heads[i] = r[i].head;
+    }
+    while (ice_req_reap(global_qtest, dev, vq, heads, done, n) < n) {
         g_assert(g_get_monotonic_time() - start <= ICE_TIMEOUT_US);
     }
 }
@@ -640,27 +632,30 @@ static void program_slot10(void)
     ice_program_ok(10, "aes-xts", 256, 4096, "k10");
 }
 
+/* Requests decision 4 rejects, against slot 10 (XTS-256, 4 KiB units) */
+static const IceBadCase reject_cases[] = {
+    { "activate 2", 10, 2, 8192, 4096, 0 },
+    { "activate 255", 10, 255, 8192, 4096, 0 },
+    { "slot past the last", 32, 1, 8192, 4096, 0 },
+    { "slot 255", 255, 1, 8192, 4096, 0 },
+    { "empty slot", 11, 1, 8192, 4096, 0 },
+    { "offset not a multiple of the data unit", 10, 1, 8192 + 512,
+      4096, 0 },
+    { "length not a multiple of the data unit", 10, 1, 8192, 2048, 0 },
+    { "length of 1.5 data units", 10, 1, 8192, 6144, 0 },
+    { "DUN overflow", 10, 1, 8192, 2 * 4096, UINT64_MAX },
+    { "DUN overflow on the third unit", 10, 1, 8192, 3 * 4096,
+      UINT64_MAX - 1 },
+};
+
 static void test_reject(void *obj, void *data, QGuestAllocator *alloc)
 {
     QVirtioBlk *blk = obj;
     QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
-    static const IceBadCase cases[] = {
-        { "activate 2", 10, 2, 8192, 4096, 0 },
-        { "activate 255", 10, 255, 8192, 4096, 0 },
-        { "slot past the last", 32, 1, 8192, 4096, 0 },
-        { "slot 255", 255, 1, 8192, 4096, 0 },
-        { "empty slot", 11, 1, 8192, 4096, 0 },
-        { "offset not a multiple of the data unit", 10, 1, 8192 + 512,
-          4096, 0 },
-        { "length not a multiple of the data unit", 10, 1, 8192, 2048, 0 },
-        { "length of 1.5 data units", 10, 1, 8192, 6144, 0 },
-        { "DUN overflow", 10, 1, 8192, 2 * 4096, UINT64_MAX },
-        { "DUN overflow on the third unit", 10, 1, 8192, 3 * 4096,
-          UINT64_MAX - 1 },
-    };
 
     program_slot10();
-    run_bad_cases(blk, data, alloc, vq, cases, G_N_ELEMENTS(cases));
+    run_bad_cases(blk, data, alloc, vq, reject_cases,
+                  G_N_ELEMENTS(reject_cases));
 
     /* The last DUN may be exactly 2^64 - 1 */
     {

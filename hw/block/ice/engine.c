@@ -143,42 +143,46 @@ size_t ice_key_material_len(IceCryptoAlgorithm alg, IceKeySize key_size)
     return alg == ICE_CRYPTO_ALGORITHM_AES_XTS ? 2 * len : len;
 }
 
+/* Whether the specification defines @alg with @key_size */
+static bool ice_spec_has(IceCryptoAlgorithm alg, IceKeySize key_size)
+{
+    for (size_t i = 0; i < ICE_CAPS_MAX; i++) {
+        if (ice_spec_caps[i].alg == alg &&
+            ice_spec_caps[i].key_size == key_size) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ---- mapping onto QEMU's crypto layer ---- */
 
-static QCryptoCipherAlgo ice_qcrypto_aes(IceKeySize key_size)
-{
-    switch (key_size) {
-    case ICE_KEY_SIZE_128:
-        return QCRYPTO_CIPHER_ALGO_AES_128;
-    case ICE_KEY_SIZE_192:
-        return QCRYPTO_CIPHER_ALGO_AES_192;
-    default:
-        return QCRYPTO_CIPHER_ALGO_AES_256;
-    }
-}
+/* QEMU's AES cipher for each key size; AES has no 512-bit keys */
+static const QCryptoCipherAlgo ice_aes[ICE_KEY_SIZE__MAX] = {
+    [ICE_KEY_SIZE_INVALID] = QCRYPTO_CIPHER_ALGO__MAX,
+    [ICE_KEY_SIZE_128] = QCRYPTO_CIPHER_ALGO_AES_128,
+    [ICE_KEY_SIZE_192] = QCRYPTO_CIPHER_ALGO_AES_192,
+    [ICE_KEY_SIZE_256] = QCRYPTO_CIPHER_ALGO_AES_256,
+    [ICE_KEY_SIZE_512] = QCRYPTO_CIPHER_ALGO__MAX,
+};
 
-static QCryptoCipherMode ice_qcrypto_mode(IceCryptoAlgorithm alg)
-{
-    switch (alg) {
-    case ICE_CRYPTO_ALGORITHM_AES_XTS:
-        return QCRYPTO_CIPHER_MODE_XTS;
-    case ICE_CRYPTO_ALGORITHM_AES_ECB:
-        return QCRYPTO_CIPHER_MODE_ECB;
-    default:
-        return QCRYPTO_CIPHER_MODE_CBC;
-    }
-}
+/* The cipher mode of each algorithm's data key */
+static const QCryptoCipherMode ice_mode[ICE_CRYPTO_ALGORITHM__MAX] = {
+    [ICE_CRYPTO_ALGORITHM_AES_XTS] = QCRYPTO_CIPHER_MODE_XTS,
+    [ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC] = QCRYPTO_CIPHER_MODE_CBC,
+    [ICE_CRYPTO_ALGORITHM_AES_ECB] = QCRYPTO_CIPHER_MODE_ECB,
+    [ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC] = QCRYPTO_CIPHER_MODE_CBC,
+};
 
 /* Whether QEMU's crypto backend can do @alg with @key_size */
 static bool ice_backend_supports(IceCryptoAlgorithm alg, IceKeySize key_size)
 {
-    if (!qcrypto_cipher_supports(ice_qcrypto_aes(key_size),
-                                 ice_qcrypto_mode(alg))) {
+    if (!qcrypto_cipher_supports(ice_aes[key_size], ice_mode[alg])) {
         return false;
     }
     switch (alg) {
     case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
-        return qcrypto_cipher_supports(ice_qcrypto_aes(key_size),
+        return qcrypto_cipher_supports(ice_aes[key_size],
                                        QCRYPTO_CIPHER_MODE_ECB);
     case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
         return qcrypto_cipher_supports(QCRYPTO_CIPHER_ALGO_AES_256,
@@ -262,7 +266,7 @@ bool ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
         }
     }
     if (!found) {
-        if (ice_backend_supports(cfg->alg, cfg->key_size)) {
+        if (!ice_spec_has(cfg->alg, cfg->key_size)) {
             error_setg(errp, "%s does not support %u-bit keys",
                        ice_alg_name(cfg->alg),
                        ice_key_size_bits(cfg->key_size));
@@ -307,13 +311,13 @@ static void ice_cipher_set_free(IceCipherSet *cs)
 static IceCipherSet *ice_cipher_set_new(const IceKey *key, Error **errp)
 {
     IceCipherSet *cs = g_new0(IceCipherSet, 1);
+    QCryptoCipherAlgo aes = ice_aes[key->cfg.key_size];
     QCryptoCipherAlgo ivgen_aes =
         key->cfg.alg == ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC ?
-        QCRYPTO_CIPHER_ALGO_AES_256 : ice_qcrypto_aes(key->cfg.key_size);
+        QCRYPTO_CIPHER_ALGO_AES_256 : aes;
 
-    cs->data = qcrypto_cipher_new(ice_qcrypto_aes(key->cfg.key_size),
-                                  ice_qcrypto_mode(key->cfg.alg),
-                                  key->key, key->key_len, errp);
+    cs->data = qcrypto_cipher_new(aes, ice_mode[key->cfg.alg], key->key,
+                                  key->key_len, errp);
     if (!cs->data) {
         goto fail;
     }

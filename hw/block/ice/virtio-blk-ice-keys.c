@@ -243,7 +243,7 @@ static const VMStateDescription vmstate_virtio_blk_ice_slots = {
  * own "virtio/..." subsections after the device data and would take
  * "virtio-blk/..." for one of them.)
  */
-const VMStateDescription vmstate_virtio_blk_ice = {
+static const VMStateDescription vmstate_virtio_blk_ice = {
     .name = "virtio-blk-ice",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -255,6 +255,43 @@ const VMStateDescription vmstate_virtio_blk_ice = {
         NULL
     },
 };
+
+/*
+ * vmstate_save_state() and vmstate_load_state() report errors through an
+ * Error ** since QEMU 10.1; the series is kept for 10.0 as well, and this
+ * is the one place that differs.
+ */
+#if QEMU_VERSION_MAJOR * 100 + QEMU_VERSION_MINOR >= 1001
+void virtio_blk_ice_save(VirtIOBlock *s, QEMUFile *f)
+{
+    Error *err = NULL;
+
+    if (vmstate_save_state(f, &vmstate_virtio_blk_ice, s, NULL, &err) < 0) {
+        error_report_err(err);
+    }
+}
+
+int virtio_blk_ice_load(VirtIOBlock *s, QEMUFile *f)
+{
+    Error *err = NULL;
+    int ret = vmstate_load_state(f, &vmstate_virtio_blk_ice, s, 1, &err);
+
+    if (ret < 0) {
+        error_report_err(err);
+    }
+    return ret;
+}
+#else
+void virtio_blk_ice_save(VirtIOBlock *s, QEMUFile *f)
+{
+    vmstate_save_state(f, &vmstate_virtio_blk_ice, s, NULL);
+}
+
+int virtio_blk_ice_load(VirtIOBlock *s, QEMUFile *f)
+{
+    return vmstate_load_state(f, &vmstate_virtio_blk_ice, s, 1);
+}
+#endif
 
 void virtio_blk_ice_migration_cleanup(VirtIOBlock *s)
 {

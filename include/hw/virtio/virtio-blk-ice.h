@@ -165,10 +165,26 @@ void virtio_blk_ice_release_request(struct VirtIOBlockReq *req);
 uint8_t virtio_blk_ice_get_caps(struct VirtIOBlockReq *req,
                                 struct iovec *in_iov, unsigned in_num);
 
-/*
- * Saved after virtio-blk's request list: the slot table, never key bytes,
- * in a subsection only sent with ice=on
+/**
+ * virtio_blk_ice_save:
+ * @s: the device
+ * @f: the migration stream, after virtio-blk's request list
+ *
+ * Save the slot table (never key bytes) in a subsection that is only
+ * sent with ice=on, so that a device without it saves what it always did.
  */
-extern const VMStateDescription vmstate_virtio_blk_ice;
+void virtio_blk_ice_save(struct VirtIOBlock *s, QEMUFile *f);
+
+/**
+ * virtio_blk_ice_load:
+ * @s: the device
+ * @f: the migration stream, after virtio-blk's request list
+ *
+ * Load what virtio_blk_ice_save() saved and program the slots from the
+ * destination's own secrets.
+ *
+ * Returns: 0 on success, a negative errno value on failure (reported)
+ */
+int virtio_blk_ice_load(struct VirtIOBlock *s, QEMUFile *f);
 
 #endif /* HW_VIRTIO_BLK_ICE_H */
