@@ -105,6 +105,14 @@ typedef struct IceKat {
     "ff479c57a07d3eab5d54de5f9738b8d27f27a9f0ab11799d7b7ffefb2704c95c" \
     "6ad12c39f1e867a4b7b1d7818a4b753dfd2a89ccb45e001a03a867b187f225dd"
 
+/* A one-unit row of the NIST CBC vector with key size 128 or 256 */
+#define NIST_CBC128_ROW(name, alg, dus, dun) \
+    { name, alg, ICE_KEY_SIZE_128, dus, 1, dun, NIST_K128, NIST_PT, \
+      NIST_CBC128_CT, NULL, NIST_CBC_IV }
+#define NIST_CBC256_ROW(name, alg, dus, dun) \
+    { name, alg, ICE_KEY_SIZE_256, dus, 1, dun, NIST_K256, NIST_PT, \
+      NIST_CBC256_CT, NULL, NIST_CBC_IV }
+
 static const IceKat kats[] = {
     /* IEEE 1619-2007 annex B, XTS-AES-128 vector 2: 32 bytes */
     { "xts-128/ieee1619-v2", ICE_XTS, ICE_KEY_SIZE_128, 512, 1,
@@ -163,18 +171,10 @@ static const IceKat kats[] = {
      * XORs (standard IV ^ device IV) into the first plaintext block; the
      * CBC chain then yields exactly the standard ciphertext.
      */
-    { "bitlocker-128/sp800-38a-f.2.1", ICE_BITLOCKER,
-      ICE_KEY_SIZE_128, 512, 1, 5, NIST_K128, NIST_PT,
-      NIST_CBC128_CT, NULL, NIST_CBC_IV },
-    { "bitlocker-256/sp800-38a-f.2.5", ICE_BITLOCKER,
-      ICE_KEY_SIZE_256, 4096, 1, 9, NIST_K256, NIST_PT,
-      NIST_CBC256_CT, NULL, NIST_CBC_IV },
-    { "essiv-128/sp800-38a-f.2.1", ICE_ESSIV,
-      ICE_KEY_SIZE_128, 512, 1, 77, NIST_K128, NIST_PT,
-      NIST_CBC128_CT, NULL, NIST_CBC_IV },
-    { "essiv-256/sp800-38a-f.2.5", ICE_ESSIV,
-      ICE_KEY_SIZE_256, 65536, 1, 3, NIST_K256, NIST_PT,
-      NIST_CBC256_CT, NULL, NIST_CBC_IV },
+    NIST_CBC128_ROW("bitlocker-128/sp800-38a-f.2.1", ICE_BITLOCKER, 512, 5),
+    NIST_CBC256_ROW("bitlocker-256/sp800-38a-f.2.5", ICE_BITLOCKER, 4096, 9),
+    NIST_CBC128_ROW("essiv-128/sp800-38a-f.2.1", ICE_ESSIV, 512, 77),
+    NIST_CBC256_ROW("essiv-256/sp800-38a-f.2.5", ICE_ESSIV, 65536, 3),
 
     /*
      * Linux crypto/testmgr.h essiv_aes_cbc_tv_template for

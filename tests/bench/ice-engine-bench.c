@@ -35,7 +35,7 @@ static int repeats = 4;
 #define ICE_BENCH_BACKEND "libgcrypt"
 #elif defined(CONFIG_NETTLE)
 #define ICE_BENCH_BACKEND "nettle"
-#elif defined(CONFIG_GNUTLS_CRYPTO)
+#elif defined(CONFIG_GNUTLS_CRYPTO) || defined(CONFIG_GNUTLS)  /* 10.0, 10.2 */
 #define ICE_BENCH_BACKEND "gnutls"
 #else
 #define ICE_BENCH_BACKEND "built-in"
