@@ -201,6 +201,86 @@ static void test_migrate_missing_secret(void)
     mig_paths_cleanup(&m);
 }
 
+/* Stop the VM and migrate it to @uri ("file:PATH"), waiting until done */
+static void migrate_to_file(QTestState *qts, const char *uri)
+{
+    QDict *rsp;
+
+    qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(qts, "{'execute': 'migrate',"
+                             " 'arguments': { 'uri': %s } }", uri);
+    for (;;) {
+        const char *st;
+
+        rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+        st = qdict_get_try_str(qdict_get_qdict(rsp, "return"), "status");
+        if (st && !strcmp(st, "completed")) {
+            qobject_unref(rsp);
+            break;
+        }
+        g_assert(!st || strcmp(st, "failed"));
+        qobject_unref(rsp);
+        g_usleep(10 * 1000);
+    }
+}
+
+/*
+ * What program_slot() leaves in the migration stream, as VMSTATE fields:
+ * slot 7, algorithm 0 (AES-XTS), key size 3 (256 bits), data unit 4096,
+ * the secret id's length (3, big-endian) and the id "mk" with its NUL.
+ * The slot count, a big-endian int32, comes just before it.
+ */
+#define SLOT7_STATE             "\x07\x00\x03\x00\x00\x10\x00" \
+                                "\x00\x00\x00\x03" "mk"
+#define SLOT7_STATE_LEN         14
+#define SLOT7_STATE_ID_LEN_AT   7
+
+/*
+ * A stream whose slot table is corrupt (@opaque: 0, a slot count larger
+ * than the device's slots; 1, a secret id longer than the limit) fails the
+ * migration and the destination exits with an error, never crashes or
+ * allocates what the stream asks for.
+ */
+static void test_migrate_corrupt_table(const void *opaque)
+{
+    const char *secret = "-object secret,id=mk,format=base64,data=" KEY_B64;
+    g_autofree char *img = make_image();
+    g_autofree char *stream = g_strdup_printf("%s/ice-corrupt-%d.bin",
+                                              g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", stream);
+    g_autofree char *contents = NULL;
+    QOSState *qs;
+    uint8_t *entry;
+    gsize len;
+    QDict *rsp;
+
+    qs = boot(img, secret, "");
+    program_slot(qs->qts);
+    migrate_to_file(qs->qts, uri);
+    qtest_shutdown(qs);
+
+    g_assert_true(g_file_get_contents(stream, &contents, &len, NULL));
+    entry = memmem(contents, len, SLOT7_STATE, SLOT7_STATE_LEN);
+    g_assert_nonnull(entry);
+    if (GPOINTER_TO_INT(opaque) == 0) {
+        g_assert_cmpuint(ldl_be_p(entry - 4), ==, 1);
+        stl_be_p(entry - 4, 200);                   /* the device has 32 */
+    } else {
+        stl_be_p(entry + SLOT7_STATE_ID_LEN_AT, 1 << 30);
+    }
+    g_assert_true(g_file_set_contents(stream, contents, len, NULL));
+
+    qs = boot(img, secret, "-incoming defer");
+    qtest_set_expected_status(qs->qts, EXIT_FAILURE);
+    rsp = qtest_qmp(qs->qts, "{'execute': 'migrate-incoming',"
+                    " 'arguments': { 'uri': %s } }", uri);
+    qobject_unref(rsp);
+    qtest_wait_qemu(qs->qts);
+    g_free(qs);
+    unlink(stream);
+    unlink(img);
+}
+
 /* ---- key hygiene ---- */
 
 /* Does @hay contain @needle, or any 8-byte run of it? */
@@ -264,7 +344,6 @@ static void test_key_hygiene(void)
     uint8_t buf[8192];
     gsize len;
     Side s;
-    QDict *rsp;
 
     memcpy(key, "ICE-HYGIENE-K1!!ICE-HYGIENE-K1!!", 32);
     memcpy(key + 32, "ICE-HYGIENE-K2??ICE-HYGIENE-K2??", 32);
@@ -304,31 +383,9 @@ static void test_key_hygiene(void)
     g_assert_nonnull(strstr(reply, "key 'short' is 18 bytes long"));
 
     /* The migration stream */
-    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'stop'}");
-    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'migrate',"
-                             " 'arguments': { 'uri': %s } }", uri);
-    for (;;) {
-        const char *st;
-
-        rsp = qtest_qmp(s.qs->qts, "{'execute': 'query-migrate'}");
-        st = qdict_get_try_str(qdict_get_qdict(rsp, "return"), "status");
-        if (st && !strcmp(st, "completed")) {
-            qobject_unref(rsp);
-            break;
-        }
-        g_assert(!st || strcmp(st, "failed"));
-        qobject_unref(rsp);
-        g_usleep(10 * 1000);
-    }
+    migrate_to_file(s.qs->qts, uri);
     g_assert_true(g_file_get_contents(stream, &contents, &len, NULL));
-    /*
-     * Slot 7's VMSTATE fields: slot, algorithm 0 (AES-XTS), key size 3
-     * (256 bits), data unit 4096 and the secret id "mk" with its NUL,
-     * lengths big-endian
-     */
-    g_assert_nonnull(memmem(contents, len,
-                            "\x07\x00\x03\x00\x00\x10\x00"
-                            "\x00\x00\x00\x03" "mk", 14));
+    g_assert_nonnull(memmem(contents, len, SLOT7_STATE, SLOT7_STATE_LEN));
     assert_no_key("the migration stream", contents, len, key, sizeof(key));
     g_free(contents);
 
@@ -919,6 +976,10 @@ int main(int argc, char **argv)
                    test_migrate_keys);
     qtest_add_func("/virtio-blk-ice/migration/missing-secret-fails",
                    test_migrate_missing_secret);
+    qtest_add_data_func("/virtio-blk-ice/migration/corrupt-slot-count-fails",
+                        GINT_TO_POINTER(0), test_migrate_corrupt_table);
+    qtest_add_data_func("/virtio-blk-ice/migration/corrupt-secret-id-fails",
+                        GINT_TO_POINTER(1), test_migrate_corrupt_table);
     qtest_add_func("/virtio-blk-ice/hygiene/no-key-in-any-output",
                    test_key_hygiene);
     qtest_add_func("/virtio-blk-ice/concurrency/iothreads-and-qmp-churn",

@@ -44,10 +44,19 @@ bool virtio_blk_ice_load_slots(VirtIOBlock *s, const char *spec,
                                Error **errp);
 
 /**
+ * virtio_blk_ice_migration_init:
+ * @s: a device with ice=on
+ *
+ * Allocate the table the slots are saved from and loaded into, one entry
+ * per slot.
+ */
+void virtio_blk_ice_migration_init(VirtIOBlock *s);
+
+/**
  * virtio_blk_ice_migration_cleanup:
  * @s: a device with ice=on
  *
- * Free the slot table kept for the migration stream, if any.
+ * Free that table and what a save or load left in it.
  */
 void virtio_blk_ice_migration_cleanup(VirtIOBlock *s);
 

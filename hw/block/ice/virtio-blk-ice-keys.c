@@ -98,22 +98,36 @@ static bool virtio_blk_ice_vmstate_needed(void *opaque)
     return s->ice.engine != NULL;
 }
 
-static void virtio_blk_ice_free_mig_slots(VirtIOBlkIce *ice)
+/*
+ * Empty the table, whatever a save or a (possibly failed) load left in
+ * it: every entry's secret is either NULL or its own allocation.
+ */
+static void virtio_blk_ice_clear_mig_slots(VirtIOBlkIce *ice)
 {
-    for (int i = 0; i < ice->mig_num_slots; i++) {
+    for (unsigned i = 0; ice->mig_slots && i < ice->num_slots; i++) {
         g_free(ice->mig_slots[i].secret);
+        ice->mig_slots[i] = (VirtIOBlkIceSlotState) { 0 };
     }
-    g_free(ice->mig_slots);
-    ice->mig_slots = NULL;
     ice->mig_num_slots = 0;
+}
+
+void virtio_blk_ice_migration_init(VirtIOBlock *s)
+{
+    s->ice.mig_slots = g_new0(VirtIOBlkIceSlotState, s->ice.num_slots);
+}
+
+void virtio_blk_ice_migration_cleanup(VirtIOBlock *s)
+{
+    virtio_blk_ice_clear_mig_slots(&s->ice);
+    g_free(s->ice.mig_slots);
+    s->ice.mig_slots = NULL;
 }
 
 static int virtio_blk_ice_pre_save(void *opaque)
 {
     VirtIOBlkIce *ice = &((VirtIOBlock *)opaque)->ice;
 
-    virtio_blk_ice_free_mig_slots(ice);
-    ice->mig_slots = g_new0(VirtIOBlkIceSlotState, ice->num_slots);
+    virtio_blk_ice_clear_mig_slots(ice);
     for (unsigned i = 0; i < ice->num_slots; i++) {
         VirtIOBlkIceSlotState *st = &ice->mig_slots[ice->mig_num_slots];
         IceSlotConfig cfg;
@@ -141,12 +155,6 @@ static int virtio_blk_ice_post_load(void *opaque, int version_id)
     Error *err = NULL;
     int ret = 0;
 
-    if (!ice->engine) {
-        error_report("virtio-blk: the migration stream has inline crypto "
-                     "slots but this device does not have ice=on");
-        virtio_blk_ice_free_mig_slots(ice);
-        return -EINVAL;
-    }
     /* The source's table replaces whatever ice-preload programmed here */
     for (unsigned i = 0; i < ice->num_slots; i++) {
         ice_engine_evict_slot(ice->engine, ice->slot_offset + i,
@@ -168,15 +176,23 @@ static int virtio_blk_ice_post_load(void *opaque, int version_id)
             ret = -EINVAL;
         }
     }
-    virtio_blk_ice_free_mig_slots(ice);
+    virtio_blk_ice_clear_mig_slots(ice);
     return ret;
 }
 
-/* A stream cannot make the destination allocate more than one table */
+/*
+ * Checked before the table is loaded: the device has ice=on, so it has a
+ * table, and the stream's slots fit in it
+ */
 static bool virtio_blk_ice_mig_count_valid(void *opaque, int version_id)
 {
     VirtIOBlkIce *ice = &((VirtIOBlock *)opaque)->ice;
 
+    if (!ice->engine) {
+        error_report("virtio-blk: the migration stream has inline crypto "
+                     "slots but this device does not have ice=on");
+        return false;
+    }
     return ice->mig_num_slots >= 0 && ice->mig_num_slots <= ice->num_slots;
 }
 
@@ -226,10 +242,10 @@ static const VMStateDescription vmstate_virtio_blk_ice_slots = {
     .fields = (const VMStateField[]) {
         VMSTATE_INT32(ice.mig_num_slots, VirtIOBlock),
         VMSTATE_VALIDATE("slot count", virtio_blk_ice_mig_count_valid),
-        VMSTATE_STRUCT_VARRAY_ALLOC(ice.mig_slots, VirtIOBlock,
-                                    ice.mig_num_slots, 1,
-                                    vmstate_virtio_blk_ice_slot,
-                                    VirtIOBlkIceSlotState),
+        VMSTATE_STRUCT_VARRAY_POINTER_INT32(ice.mig_slots, VirtIOBlock,
+                                            ice.mig_num_slots,
+                                            vmstate_virtio_blk_ice_slot,
+                                            VirtIOBlkIceSlotState),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -293,10 +309,6 @@ int virtio_blk_ice_load(VirtIOBlock *s, QEMUFile *f)
 }
 #endif
 
-void virtio_blk_ice_migration_cleanup(VirtIOBlock *s)
-{
-    virtio_blk_ice_free_mig_slots(&s->ice);
-}
 
 /* ---- QMP ---- */
 

@@ -55,6 +55,7 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
     }
 
     ice->engine = ice_engine_new(ice->num_slots, ice->slot_offset);
+    virtio_blk_ice_migration_init(s);
     ice->datapath = ice_datapath_new(s->conf.conf.blk, ice->bounce_limit,
                                      ice->offload_min);
     if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {

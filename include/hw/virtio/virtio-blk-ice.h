@@ -53,7 +53,10 @@ typedef struct VirtIOBlkIce {
     uint64_t offload_min;       /* "x-ice-offload-min" */
     IceEngine *engine;          /* NULL unless ice=on */
     IceDataPath *datapath;      /* runs crypto requests */
-    /* The slot table while it is saved or loaded (virtio-blk-ice-keys.c) */
+    /*
+     * The slot table while it is saved or loaded, one entry per slot
+     * (virtio-blk-ice-keys.c)
+     */
     int32_t mig_num_slots;
     VirtIOBlkIceSlotState *mig_slots;
 } VirtIOBlkIce;
