@@ -23,9 +23,9 @@
  *   ice_key_unref(k);
  *
  * The crypto goes through QEMU's crypto layer (QCryptoCipher), so the
- * engine works with whichever backend QEMU was built with (libgcrypt,
- * nettle, gnutls or the built-in AES); it offers exactly the
- * combinations that backend supports (see ice_engine_get_caps()).
+ * engine works with whichever crypto backend QEMU was configured with; it
+ * offers exactly the combinations that backend supports (see
+ * ice_engine_get_caps()).
  *
  * Locking: the slot table is protected by a mutex held only to swap or
  * look up a key pointer.  A request holds a reference to the key that was
