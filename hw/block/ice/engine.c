@@ -239,7 +239,9 @@ unsigned ice_engine_slot_offset(const IceEngine *e)
 
 size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max)
 {
-    memcpy(caps, e->caps, MIN(max, e->num_caps) * sizeof(caps[0]));
+    if (caps) {
+        memcpy(caps, e->caps, MIN(max, e->num_caps) * sizeof(caps[0]));
+    }
     return e->num_caps;
 }
 
