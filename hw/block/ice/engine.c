@@ -174,23 +174,34 @@ static const QCryptoCipherMode ice_mode[ICE_CRYPTO_ALGORITHM__MAX] = {
     [ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC] = QCRYPTO_CIPHER_MODE_CBC,
 };
 
+/*
+ * The AES cipher whose ECB makes the IVs of @alg: BitLocker's is keyed
+ * with the key itself, ESSIV's with SHA-256 of it; QCRYPTO_CIPHER_ALGO__MAX
+ * for the modes without an IV generator
+ */
+static QCryptoCipherAlgo ice_ivgen_aes(IceCryptoAlgorithm alg,
+                                       IceKeySize key_size)
+{
+    switch (alg) {
+    case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
+        return ice_aes[key_size];
+    case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
+        return QCRYPTO_CIPHER_ALGO_AES_256;
+    default:
+        return QCRYPTO_CIPHER_ALGO__MAX;
+    }
+}
+
 /* Whether QEMU's crypto backend can do @alg with @key_size */
 static bool ice_backend_supports(IceCryptoAlgorithm alg, IceKeySize key_size)
 {
-    if (!qcrypto_cipher_supports(ice_aes[key_size], ice_mode[alg])) {
-        return false;
-    }
-    switch (alg) {
-    case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
-        return qcrypto_cipher_supports(ice_aes[key_size],
-                                       QCRYPTO_CIPHER_MODE_ECB);
-    case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
-        return qcrypto_cipher_supports(QCRYPTO_CIPHER_ALGO_AES_256,
-                                       QCRYPTO_CIPHER_MODE_ECB) &&
-               qcrypto_hash_supports(QCRYPTO_HASH_ALGO_SHA256);
-    default:
-        return true;
-    }
+    QCryptoCipherAlgo ivgen = ice_ivgen_aes(alg, key_size);
+
+    return qcrypto_cipher_supports(ice_aes[key_size], ice_mode[alg]) &&
+           (ivgen == QCRYPTO_CIPHER_ALGO__MAX ||
+            qcrypto_cipher_supports(ivgen, QCRYPTO_CIPHER_MODE_ECB)) &&
+           (alg != ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC ||
+            qcrypto_hash_supports(QCRYPTO_HASH_ALGO_SHA256));
 }
 
 /* ---- engine and slots ---- */
@@ -300,7 +311,7 @@ bool ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp)
 
 static void ice_cipher_set_free(IceCipherSet *cs)
 {
-    /* The backends wipe or free their expanded keys */
+    /* The backend frees the expanded keys; libgcrypt also wipes them */
     qcrypto_cipher_free(cs->data);
     qcrypto_cipher_free(cs->ivgen);
     if (cs->scratch) {
@@ -313,18 +324,16 @@ static void ice_cipher_set_free(IceCipherSet *cs)
 static IceCipherSet *ice_cipher_set_new(const IceKey *key, Error **errp)
 {
     IceCipherSet *cs = g_new0(IceCipherSet, 1);
-    QCryptoCipherAlgo aes = ice_aes[key->cfg.key_size];
-    QCryptoCipherAlgo ivgen_aes =
-        key->cfg.alg == ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC ?
-        QCRYPTO_CIPHER_ALGO_AES_256 : aes;
-
-    cs->data = qcrypto_cipher_new(aes, ice_mode[key->cfg.alg], key->key,
+    cs->data = qcrypto_cipher_new(ice_aes[key->cfg.key_size],
+                                  ice_mode[key->cfg.alg], key->key,
                                   key->key_len, errp);
     if (!cs->data) {
         goto fail;
     }
     if (key->ivgen_key_len) {
-        cs->ivgen = qcrypto_cipher_new(ivgen_aes, QCRYPTO_CIPHER_MODE_ECB,
+        cs->ivgen = qcrypto_cipher_new(ice_ivgen_aes(key->cfg.alg,
+                                                     key->cfg.key_size),
+                                       QCRYPTO_CIPHER_MODE_ECB,
                                        key->ivgen_key, key->ivgen_key_len,
                                        errp);
         if (!cs->ivgen) {
