@@ -33,8 +33,7 @@
 #include "qobject/qlist.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_ring.h"
-#include "libqos/libqos-pc.h"
-#include "libqos/virtio-pci.h"
+#include "libqos/virtio-blk-ice.h"
 #include "ice-bench-csv.h"
 
 #define RAM_SIZE        (1024ull * 1024 * 1024)
@@ -114,8 +113,8 @@ static bool selected(const char *list, const char *name)
 
 typedef struct Bench {
     QOSState *qs;
-    QVirtioPCIDevice dev;
-    QVirtQueue *vq;
+    IcePciDisk disk;
+    QVirtQueue *vq;                 /* disk.vq */
     uint8_t *ram;
     char *mem_path;
     bool ice;
@@ -158,7 +157,6 @@ static void bench_start(Bench *b, ConfigId cfg, BackendId bk,
                         const char *shm_img, const char *luks_img)
 {
     g_autofree char *drive = NULL;
-    uint64_t features;
     uint16_t *avail_flags;
 
     memset(b, 0, sizeof(*b));
@@ -206,20 +204,9 @@ static void bench_start(Bench *b, ConfigId cfg, BackendId bk,
         close(fd);
     }
 
-    virtio_pci_init(&b->dev, b->qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
-    qvirtio_pci_device_enable(&b->dev);
-    qvirtio_start_device(&b->dev.vdev);
-    features = qvirtio_get_features(&b->dev.vdev);
-    features &= ~(QVIRTIO_F_BAD_FEATURE |
-                  (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
-                  (1ull << VIRTIO_RING_F_EVENT_IDX) |
-                  (1ull << VIRTIO_BLK_F_SCSI));
-    if (!b->ice) {
-        features &= ~(1ull << VIRTIO_BLK_F_ICE);
-    }
-    qvirtio_set_features(&b->dev.vdev, features);
-    b->vq = qvirtqueue_setup(&b->dev.vdev, &b->qs->alloc, 0);
-    qvirtio_set_driver_ok(&b->dev.vdev);
+    ice_pci_disk_start(&b->disk, b->qs, DEVFN, b->ice);
+    g_assert_true(b->disk.ice == b->ice);
+    b->vq = b->disk.vq;
 
     /* The IOThread, to tell its CPU time from the rest of QEMU's */
     {
@@ -294,7 +281,7 @@ static void publish(Bench *b)
     /* The index is visible before we look whether the device wants a kick */
     smp_mb();
     if (!(le16_to_cpu(qatomic_read(&used[0])) & VRING_USED_F_NO_NOTIFY)) {
-        b->dev.vdev.bus->virtqueue_kick(&b->dev.vdev, b->vq);
+        b->disk.dev->bus->virtqueue_kick(b->disk.dev, b->vq);
     }
 }
 
@@ -434,25 +421,19 @@ static char *make_images(char **luks_img)
 {
     g_autofree char *qemu_img = NULL, *dir = NULL;
     char *shm_img = g_strdup_printf("/dev/shm/ice-bench-raw-%d", getpid());
+    g_autofree uint8_t *chunk = g_malloc(1 << 20);
     g_autofree char *cmd = NULL;
-    int fd;
 
     /*
      * Write every byte: reading holes (or fallocated pages) of a tmpfs
      * file is far faster than reading data, and would flatter whichever
      * configuration reads before anything was written.
      */
-    fd = open(shm_img, O_CREAT | O_RDWR | O_TRUNC, 0600);
-    g_assert_cmpint(fd, >=, 0);
-    {
-        g_autofree uint8_t *chunk = g_malloc(1 << 20);
-
-        memset(chunk, 0xa5, 1 << 20);
-        for (uint64_t off = 0; off < IMG_SIZE; off += 1 << 20) {
-            g_assert_cmpint(pwrite(fd, chunk, 1 << 20, off), ==, 1 << 20);
-        }
+    g_assert_true(g_file_set_contents(shm_img, "", 0, NULL));
+    memset(chunk, 0xa5, 1 << 20);
+    for (uint64_t off = 0; off < IMG_SIZE; off += 1 << 20) {
+        ice_image_write(shm_img, off, chunk, 1 << 20);
     }
-    close(fd);
 
     /* QEMU's LUKS driver writes LUKS1: aes-256-xts-plain64 */
     dir = g_path_get_dirname(g_getenv("QTEST_QEMU_BINARY"));

@@ -23,17 +23,13 @@
 #include "qobject/qjson.h"
 #include "qobject/qstring.h"
 #include "standard-headers/linux/virtio_blk.h"
-#include "libqos/libqos-pc.h"
-#include "libqos/virtio-pci.h"
-#include "ice-req.h"
+#include "libqos/virtio-blk-ice.h"
 
 #define ICE_IO_DEVFN QPCI_DEVFN(4, 0)
 
 typedef struct IceIo {
     QOSState *qs;
-    QVirtioPCIDevice dev;
-    QVirtQueue *vq;
-    bool negotiated;
+    IcePciDisk disk;
 } IceIo;
 
 static const char *status_name(uint8_t status)
@@ -165,10 +161,10 @@ static int cmd_rw(IceIo *io, int argc, char **argv, bool write)
 
     r = (IceReq) {
         .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-        .sector = sector, .payload = io->negotiated, .slot = a.slot,
+        .sector = sector, .payload = io->disk.ice, .slot = a.slot,
         .activate = a.activate, .dun = a.dun, .data = buf, .len = len,
     };
-    status = ice_req_do(io->qs->qts, &io->dev.vdev, &io->qs->alloc, io->vq,
+    status = ice_req_do(io->qs->qts, io->disk.dev, &io->qs->alloc, io->disk.vq,
                         &r);
     printf("%s sector %" PRIu64 " len %" PRIu64 " slot %" PRIu64
            " activate %" PRIu64 " dun %" PRIu64 ": status %u (%s)\n",
@@ -189,9 +185,9 @@ static int cmd_rw(IceIo *io, int argc, char **argv, bool write)
 
 static int cmd_flush(IceIo *io)
 {
-    IceReq r = { .type = VIRTIO_BLK_T_FLUSH, .payload = io->negotiated };
-    uint8_t status = ice_req_do(io->qs->qts, &io->dev.vdev, &io->qs->alloc,
-                                io->vq, &r);
+    IceReq r = { .type = VIRTIO_BLK_T_FLUSH, .payload = io->disk.ice };
+    uint8_t status = ice_req_do(io->qs->qts, io->disk.dev, &io->qs->alloc,
+                                io->disk.vq, &r);
 
     printf("flush: status %u (%s)\n", status, status_name(status));
     return status == VIRTIO_BLK_S_OK ? 0 : 1;
@@ -216,7 +212,7 @@ static int cmd_caps(IceIo *io, int argc, char **argv)
     buf = g_malloc0(MAX(len, 1));
     r = (IceReq) { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
                    .data = len ? buf : NULL, .len = len };
-    status = ice_req_do(io->qs->qts, &io->dev.vdev, &io->qs->alloc, io->vq,
+    status = ice_req_do(io->qs->qts, io->disk.dev, &io->qs->alloc, io->disk.vq,
                         &r);
     printf("caps len %" PRIu64 ": status %u (%s)\n", len, status,
            status_name(status));
@@ -265,12 +261,12 @@ static int cmd_qmp(IceIo *io, const char *json)
 
 static int cmd_info(IceIo *io)
 {
-    uint16_t slot_info = qvirtio_config_readw(&io->dev.vdev, 96);
+    uint16_t slot_info = qvirtio_config_readw(io->disk.dev, 96);
 
     printf("VIRTIO_BLK_F_ICE negotiated: %s\n",
-           io->negotiated ? "yes" : "no");
+           io->disk.ice ? "yes" : "no");
     printf("capacity: %" PRIu64 " sectors\n",
-           qvirtio_config_readq(&io->dev.vdev, 0));
+           qvirtio_config_readq(io->disk.dev, 0));
     printf("crypto.slot_info: 0x%04x (max_slots %u, slot_offset %u)\n",
            slot_info, slot_info >> 8, slot_info & 0xff);
     return 0;
@@ -402,13 +398,7 @@ int main(int argc, char **argv)
     io.qs = qtest_pc_boot("-drive if=none,id=drive0,file=%s,format=raw "
                           "-device virtio-blk-pci,id=disk0,drive=drive0,"
                           "addr=04.0,%s %s", image, props, args);
-    virtio_pci_init(&io.dev, io.qs->pcibus,
-                    &(QPCIAddress) { .devfn = ICE_IO_DEVFN });
-    qvirtio_pci_device_enable(&io.dev);
-    qvirtio_start_device(&io.dev.vdev);
-    io.negotiated = accept_ice && (qvirtio_get_features(&io.dev.vdev) &
-                                   (1ull << VIRTIO_BLK_F_ICE));
-    io.vq = ice_req_start_device(&io.dev.vdev, &io.qs->alloc, accept_ice);
+    ice_pci_disk_start(&io.disk, io.qs, ICE_IO_DEVFN, accept_ice);
 
     if (cmds->len) {
         for (guint i = 0; i < cmds->len && ret >= 0; i++) {
@@ -432,7 +422,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
-    qvirtqueue_cleanup(io.dev.vdev.bus, io.vq, &io.qs->alloc);
+    ice_pci_disk_stop(&io.disk, io.qs);
     qtest_shutdown(io.qs);
     return ret < 0 ? 2 : ret;
 }

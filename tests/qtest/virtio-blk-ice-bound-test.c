@@ -26,7 +26,7 @@
 #include "libqos/libqos-pc.h"
 #include "libqos/virtio.h"
 #include "libqos/virtio-pci.h"
-#include "ice-req.h"
+#include "libqos/virtio-blk-ice.h"
 
 #define DEVFN           QPCI_DEVFN(4, 0)
 #define QUEUE_SIZE      1024
@@ -167,18 +167,16 @@ static void test_hostile_aliased_queue(void)
     AliasedReq r[WRITES + READS] = { 0 };
     uint32_t heads[WRITES + READS];
     bool used[WRITES + READS] = { 0 };
-    QVirtioPCIDevice dev = { 0 };
+    IcePciDisk disk_dev;
     gint64 worst = 0, start;
     uint64_t base, held, peak;
     QOSState *qs;
     QVirtQueue *vq;
     uint64_t alias_pt, alias_rd[READS];
     pid_t pid;
-    int fd, done;
+    int done;
 
-    fd = g_file_open_tmp("ice-bound.XXXXXX", &img, NULL);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, (off_t)ALIAS_LEN * descs), ==, 0);
+    img = ice_image_create((uint64_t)ALIAS_LEN * descs);
 
     /*
      * A 4 KiB/s throttle lets the first chunk through and holds the rest
@@ -195,10 +193,8 @@ static void test_hostile_aliased_queue(void)
                        log, key_b64, img, QUEUE_SIZE, BOUNCE_LIMIT, SLOT,
                        DUS);
     pid = qtest_pid(qs->qts);
-    virtio_pci_init(&dev, qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
-    qvirtio_pci_device_enable(&dev);
-    qvirtio_start_device(&dev.vdev);
-    vq = ice_req_start_device(&dev.vdev, &qs->alloc, true);
+    ice_pci_disk_start(&disk_dev, qs, DEVFN, true);
+    vq = disk_dev.vq;
     g_assert_cmpint(vq->size, ==, QUEUE_SIZE);
 
     for (size_t i = 0; i < ALIAS_LEN; i++) {
@@ -222,7 +218,7 @@ static void test_hostile_aliased_queue(void)
     /* Fill the queue: two writes, then a read, and again */
     for (int i = 0; i < WRITES + READS; i++) {
         r[i].is_write = i % 3 != 2;
-        submit_aliased(qs->qts, &dev.vdev, &qs->alloc, vq,
+        submit_aliased(qs->qts, disk_dev.dev, &qs->alloc, vq,
                        r[i].is_write ? alias_pt : alias_rd[i / 3], &r[i]);
         heads[i] = r[i].head;
         worst = MAX(worst, qmp_round_trip(qs->qts));
@@ -232,7 +228,7 @@ static void test_hostile_aliased_queue(void)
     start = g_get_monotonic_time();
     while (g_get_monotonic_time() - start < 300 * 1000) {
         worst = MAX(worst, qmp_round_trip(qs->qts));
-        g_assert_cmpint(ice_req_reap(qs->qts, &dev.vdev, vq, heads, used,
+        g_assert_cmpint(ice_req_reap(qs->qts, disk_dev.dev, vq, heads, used,
                                      WRITES + READS), <=, 1);
     }
     held = peak_rss(pid) - base;
@@ -245,7 +241,7 @@ static void test_hostile_aliased_queue(void)
     start = g_get_monotonic_time();
     do {
         worst = MAX(worst, qmp_round_trip(qs->qts));
-        done = ice_req_reap(qs->qts, &dev.vdev, vq, heads, used,
+        done = ice_req_reap(qs->qts, disk_dev.dev, vq, heads, used,
                             WRITES + READS);
         g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
     } while (done < WRITES + READS);
@@ -270,10 +266,9 @@ static void test_hostile_aliased_queue(void)
         uint64_t off = (uint64_t)d * ALIAS_LEN;
 
         xts_encrypt(pt, expect, ALIAS_LEN, DUN + off / DUS);
-        g_assert_cmpint(pread(fd, disk, ALIAS_LEN, off), ==, ALIAS_LEN);
+        ice_image_read(img, off, disk, ALIAS_LEN);
         g_assert(!memcmp(disk, expect, ALIAS_LEN));
     }
-    close(fd);
 
     qtest_shutdown(qs);
 

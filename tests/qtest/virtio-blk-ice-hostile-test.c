@@ -26,7 +26,7 @@
 #include "standard-headers/linux/virtio_blk.h"
 #include "libqos/qgraph.h"
 #include "libqos/virtio-blk.h"
-#include "ice-req.h"
+#include "libqos/virtio-blk-ice.h"
 
 #define IMG_SIZE        (2 * 1024 * 1024)
 #define SECTORS         (IMG_SIZE / 512)
@@ -79,11 +79,8 @@ static void hostile_env_free(void *opaque)
 static void *hostile_setup(GString *cmd_line, void *arg)
 {
     HostileEnv *env = g_new0(HostileEnv, 1);
-    int fd = g_file_open_tmp("ice-hostile.XXXXXX", &env->img, NULL);
 
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
-    close(fd);
+    env->img = ice_image_create(IMG_SIZE);
     g_test_queue_destroy(hostile_env_free, env);
     g_string_append_printf(cmd_line,
                            " -drive if=none,id=drive0,file=%s,format=raw,"
@@ -93,15 +90,6 @@ static void *hostile_setup(GString *cmd_line, void *arg)
                            " -global virtio-blk-device.ice-slot-offset=%d",
                            env->img, NUM_SLOTS, SLOT_OFFSET);
     return env;
-}
-
-static void host_read(HostileEnv *env, uint64_t off, void *buf, size_t len)
-{
-    int fd = open(env->img, O_RDONLY);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(pread(fd, buf, len, off), ==, len);
-    close(fd);
 }
 
 static int slot_index(unsigned slot)
@@ -140,20 +128,7 @@ static void driver_restart(Driver *d)
 /* Returns false if the device did not complete @r within @timeout_us */
 static bool driver_wait(Driver *d, IceReq *r, gint64 timeout_us)
 {
-    gint64 start = g_get_monotonic_time();
-    uint32_t head;
-
-    for (;;) {
-        d->dev->bus->get_queue_isr_status(d->dev, d->vq);
-        if (qvirtqueue_get_buf(global_qtest, d->vq, &head, NULL)) {
-            g_assert_cmpuint(head, ==, r->head);
-            return true;
-        }
-        if (g_get_monotonic_time() - start > timeout_us) {
-            return false;
-        }
-        g_usleep(50);
-    }
+    return ice_req_wait(global_qtest, d->dev, d->vq, r, timeout_us);
 }
 
 /* ---- random choices ---- */
@@ -326,7 +301,7 @@ static void check_disk_unchanged(HostileEnv *env, Model *m, uint64_t off,
 {
     g_autofree uint8_t *now = g_malloc(len ? len : 1);
 
-    host_read(env, off, now, len);
+    ice_image_read(env->img, off, now, len);
     g_assert(!memcmp(now, m->disk + off, len));
 }
 
@@ -408,7 +383,7 @@ static void do_rw(Driver *d, HostileEnv *env, Model *m, Stats *st,
         bool canonical = c.activate == 0 ||
                          c.dun == c.offset / slots[si].dus;
 
-        host_read(env, c.offset, m->disk + c.offset, c.len);
+        ice_image_read(env->img, c.offset, m->disk + c.offset, c.len);
         if (c.activate == 0) {
             g_assert(!memcmp(m->disk + c.offset, sent, c.len));
         } else {

@@ -25,7 +25,7 @@
 #include "libqos/libqos-pc.h"
 #include "libqos/virtio.h"
 #include "libqos/virtio-pci.h"
-#include "ice-req.h"
+#include "libqos/virtio-blk-ice.h"
 
 #define PCI_SLOT_HP     0x06
 
@@ -37,8 +37,7 @@
 
 typedef struct Side {
     QOSState *qs;
-    QVirtioPCIDevice *dev;
-    QVirtQueue *vq;
+    IcePciDisk d;
 } Side;
 
 static QOSState *boot(const char *img, const char *secret, const char *extra)
@@ -51,20 +50,13 @@ static QOSState *boot(const char *img, const char *secret, const char *extra)
 /* Reset the device, negotiate VIRTIO_BLK_F_ICE, set up queue 0 */
 static void start_driver(Side *s)
 {
-    s->dev = g_new0(QVirtioPCIDevice, 1);
-    virtio_pci_init(s->dev, s->qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
-    qvirtio_pci_device_enable(s->dev);
-    qvirtio_start_device(&s->dev->vdev);
-    g_assert_true(qvirtio_get_features(&s->dev->vdev) &
-                  (1ull << VIRTIO_BLK_F_ICE));
-    s->vq = ice_req_start_device(&s->dev->vdev, &s->qs->alloc, true);
+    ice_pci_disk_start(&s->d, s->qs, DEVFN, true);
+    g_assert_true(s->d.ice);
 }
 
 static void stop_driver(Side *s)
 {
-    qvirtqueue_cleanup(s->dev->vdev.bus, s->vq, &s->qs->alloc);
-    qvirtio_pci_device_disable(s->dev);
-    g_free(s->dev);
+    ice_pci_disk_stop(&s->d, s->qs);
 }
 
 /* One request with the 32-byte header; returns the status byte */
@@ -76,26 +68,21 @@ static uint8_t crypto_rw(Side *s, uint32_t type, uint64_t sector,
         .activate = 1, .dun = dun, .data = buf, .len = len,
     };
 
-    return ice_req_do(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
+    return ice_req_do(s->qs->qts, s->d.dev, &s->qs->alloc, s->d.vq, &r);
 }
 
 static char *make_image(void)
 {
-    char *path;
-    int fd = g_file_open_tmp("ice-mig.XXXXXX", &path, NULL);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
-    close(fd);
-    return path;
+    return ice_image_create(IMG_SIZE);
 }
 
+/* Slot 7: AES-256-XTS, 4 KiB data units, the key of secret mk */
 static void program_slot(QTestState *qts)
 {
-    qtest_qmp_assert_success(qts, "{'execute': 'ice-program-slot',"
-                             " 'arguments': { 'id': 'drv0', 'slot': 7,"
-                             " 'algorithm': 'aes-xts', 'key-size': 256,"
-                             " 'data-unit-size': 4096, 'key-secret': 'mk' } }");
+    g_autofree char *err = ice_qmp_program_slot(qts, "drv0", 7, "aes-xts",
+                                                256, 4096, "mk");
+
+    g_assert_cmpstr(err, ==, NULL);
 }
 
 /* An image and a socket for one migration */
@@ -132,7 +119,6 @@ static void test_migrate_keys(void)
     Side src, dst;
     uint8_t pt[8192], buf[8192], disk[8192];
     QDict *rsp;
-    int fd;
 
     mig_paths_init(&m);
     src.qs = boot(m.img, secret, "");
@@ -148,9 +134,7 @@ static void test_migrate_keys(void)
     qtest_qmp_assert_success(src.qs->qts, "{'execute': 'stop'}");
 
     /* The image holds ciphertext */
-    fd = open(m.img, O_RDONLY);
-    g_assert_cmpint(pread(fd, disk, sizeof(disk), 16 * 512), ==, sizeof(disk));
-    close(fd);
+    ice_image_read(m.img, 16 * 512, disk, sizeof(disk));
     g_assert(memcmp(disk, pt, sizeof(disk)));
 
     migrate(src.qs, dst.qs, m.uri);
@@ -170,7 +154,6 @@ static void test_migrate_keys(void)
     g_assert(!memcmp(buf, pt, sizeof(buf)));
 
     stop_driver(&dst);
-    g_free(src.dev);
     qtest_shutdown(dst.qs);
     qtest_shutdown(src.qs);
     mig_paths_cleanup(&m);
@@ -390,7 +373,6 @@ static void test_key_hygiene(void)
     g_free(contents);
 
     qtest_shutdown(s.qs);
-    g_free(s.dev);
 
     /* The trace log, complete once QEMU exited */
     g_assert_true(g_file_get_contents(trace_log, &contents, &len, NULL));
@@ -558,7 +540,7 @@ static void submit_multichunk_pair(Side *s)
                      .sector = 2048, .payload = true, .slot = 7,
                      .activate = 1, .dun = 100, .data = buf, .len = len };
 
-        ice_req_submit(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
+        ice_req_submit(s->qs->qts, s->d.dev, &s->qs->alloc, s->d.vq, &r);
     }
 }
 
@@ -582,13 +564,12 @@ static void test_reset_in_flight(void)
                           .sector = 64 + 8 * i, .payload = true, .slot = 7,
                           .activate = 1, .dun = i, .data = data[i],
                           .len = sizeof(data[i]) };
-        ice_req_submit(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq, &r[i]);
+        ice_req_submit(s.qs->qts, s.d.dev, &s.qs->alloc, s.d.vq, &r[i]);
     }
     submit_multichunk_pair(&s);
-    qvirtio_reset(&s.dev->vdev);
+    qvirtio_reset(s.d.dev);
 
     /* Start again: the key is still there and decrypts the first write */
-    g_free(s.dev);
     start_driver(&s);
     memset(buf, 0, sizeof(buf));
     g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_IN, 0, buf, sizeof(buf), 7,
@@ -611,12 +592,7 @@ static void hotplug_drv1(Side *s)
                          "{'addr': %s, 'drive': 'drive1', 'ice': true,"
                          " 'ice-preload': '7:aes-xts:256:4096:mk'}",
                          stringify(PCI_SLOT_HP) ".0");
-    s->dev = g_new0(QVirtioPCIDevice, 1);
-    virtio_pci_init(s->dev, s->qs->pcibus,
-                    &(QPCIAddress) { .devfn = QPCI_DEVFN(PCI_SLOT_HP, 0) });
-    qvirtio_pci_device_enable(s->dev);
-    qvirtio_start_device(&s->dev->vdev);
-    s->vq = ice_req_start_device(&s->dev->vdev, &s->qs->alloc, true);
+    ice_pci_disk_start(&s->d, s->qs, QPCI_DEVFN(PCI_SLOT_HP, 0), true);
 }
 
 /* Hot-unplug a device with crypto requests in flight */
@@ -640,7 +616,7 @@ static void test_unplug_in_flight(void)
                           .sector = 8 * i, .payload = true, .slot = 7,
                           .activate = 1, .dun = i, .data = data[i],
                           .len = sizeof(data[i]) };
-        ice_req_submit(qs->qts, &s.dev->vdev, &qs->alloc, s.vq, &r[i]);
+        ice_req_submit(qs->qts, s.d.dev, &qs->alloc, s.d.vq, &r[i]);
     }
     submit_multichunk_pair(&s);
     qpci_unplug_acpi_device_test(qs->qts, "drv1", PCI_SLOT_HP);
@@ -650,7 +626,6 @@ static void test_unplug_in_flight(void)
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"), ==,
                     "Device 'drv1' not found");
     qobject_unref(rsp);
-    g_free(s.dev);
     qtest_shutdown(qs);
     unlink(img);
     unlink(img2);
@@ -727,13 +702,13 @@ static void run_through_stop(Side *s, bool is_write, uint64_t sector,
                  .sector = sector, .payload = true, .slot = 7,
                  .activate = 1, .dun = dun, .data = buf, .len = len };
 
-    ice_req_submit(s->qs->qts, &s->dev->vdev, &s->qs->alloc, s->vq, &r);
+    ice_req_submit(s->qs->qts, s->d.dev, &s->qs->alloc, s->d.vq, &r);
     wait_paused_on_error(s->qs->qts);
     if (while_stopped) {
         while_stopped(s->qs->qts);
     }
     qtest_qmp_assert_success(s->qs->qts, "{'execute': 'cont'}");
-    qvirtio_wait_used_elem(s->qs->qts, &s->dev->vdev, s->vq, r.head, NULL,
+    qvirtio_wait_used_elem(s->qs->qts, s->d.dev, s->d.vq, r.head, NULL,
                            ICE_REQ_TIMEOUT_US);
     g_assert_cmpint(ice_req_finish(s->qs->qts, &s->qs->alloc, &r), ==,
                     VIRTIO_BLK_S_OK);
@@ -814,7 +789,6 @@ static void test_restart_multichunk(const void *opaque)
     g_autofree uint8_t *pt = g_malloc(len);
     g_autofree uint8_t *buf = g_malloc(len);
     g_autofree uint8_t *disk = g_malloc(len);
-    int fd;
 
     program_slot(s.qs->qts);
     start_driver(&s);
@@ -840,9 +814,7 @@ static void test_restart_multichunk(const void *opaque)
                         ==, VIRTIO_BLK_S_OK);
     }
     g_assert(!memcmp(buf, pt, len));
-    fd = open(img, O_RDONLY);
-    g_assert_cmpint(pread(fd, disk, len, 0), ==, len);
-    close(fd);
+    ice_image_read(img, 0, disk, len);
     g_assert(memcmp(disk, pt, len));
 
     stop_driver(&s);
@@ -893,12 +865,11 @@ static void test_unplug_parked(void)
     r = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 64, .payload = true,
                    .slot = 7, .activate = 1, .dun = 1, .data = buf,
                    .len = sizeof(buf) };
-    ice_req_submit(qs->qts, &s.dev->vdev, &qs->alloc, s.vq, &r);
+    ice_req_submit(qs->qts, s.d.dev, &qs->alloc, s.d.vq, &r);
     wait_paused_on_error(qs->qts);
     qtest_qmp_assert_success(qs->qts, "{'execute': 'ice-evict-slot',"
                              " 'arguments': {'id': 'drv1', 'slot': 7}}");
     qpci_unplug_acpi_device_test(qs->qts, "drv1", PCI_SLOT_HP);
-    g_free(s.dev);
     qtest_shutdown(qs);
 
     g_assert_cmpint(count_lines_with(log, "ice_key_wiped"), ==, 1);
@@ -937,7 +908,7 @@ static void test_write_flags(void)
     memset(buf, 0x11, sizeof(buf));
     r = (IceReq) { .type = VIRTIO_BLK_T_OUT, .sector = 2048, .payload = true,
                    .activate = 0, .data = buf, .len = sizeof(buf) };
-    g_assert_cmpint(ice_req_do(s.qs->qts, &s.dev->vdev, &s.qs->alloc, s.vq,
+    g_assert_cmpint(ice_req_do(s.qs->qts, s.d.dev, &s.qs->alloc, s.d.vq,
                                &r), ==, VIRTIO_BLK_S_OK);
     g_assert_cmpint(crypto_rw(&s, VIRTIO_BLK_T_OUT, 4096, buf, sizeof(buf),
                               7, 1), ==, VIRTIO_BLK_S_OK);

@@ -21,7 +21,7 @@
 #include "libqos/qgraph.h"
 #include "libqos/virtio-blk.h"
 #include "tests/ice-vectors.h"
-#include "ice-req.h"
+#include "libqos/virtio-blk-ice.h"
 
 #define IMG_SIZE            (8 * 1024 * 1024)
 #define ICE_TIMEOUT_US      ICE_REQ_TIMEOUT_US
@@ -58,12 +58,9 @@ static void *ice_setup_full(GString *cmd_line, const char *props_str,
                             const char *drive, const char *extra)
 {
     IceEnv *env = g_new0(IceEnv, 1);
-    int fd = g_file_open_tmp("ice-qtest.XXXXXX", &env->img, NULL);
     g_auto(GStrv) props = g_strsplit(props_str, " ", -1);
 
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
-    close(fd);
+    env->img = ice_image_create(IMG_SIZE);
     g_test_queue_destroy(ice_env_free, env);
 
     g_string_append_printf(cmd_line, " -drive if=none,id=drive0,");
@@ -93,32 +90,13 @@ static void *ice_setup(GString *cmd_line, void *arg)
     return ice_setup_props(cmd_line, arg ? arg : "");
 }
 
-static void image_read(IceEnv *env, uint64_t off, void *buf, size_t len)
-{
-    int fd = open(env->img, O_RDONLY);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(pread(fd, buf, len, off), ==, len);
-    close(fd);
-}
-
-static void image_write(IceEnv *env, uint64_t off, const void *buf,
-                        size_t len)
-{
-    int fd = open(env->img, O_WRONLY);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(pwrite(fd, buf, len, off), ==, len);
-    close(fd);
-}
-
 static QVirtQueue *ice_start(QVirtioDevice *dev, QGuestAllocator *alloc,
                              bool accept_ice)
 {
     return ice_req_start_device(dev, alloc, accept_ice);
 }
 
-/* ---- requests (tests/qtest/ice-req.c) ---- */
+/* ---- requests (tests/qtest/libqos/virtio-blk-ice.c) ---- */
 
 static void ice_submit(QVirtioDevice *dev, QGuestAllocator *alloc,
                        QVirtQueue *vq, IceReq *r)
@@ -131,20 +109,10 @@ static uint8_t ice_finish(QGuestAllocator *alloc, IceReq *r)
     return ice_req_finish(global_qtest, alloc, r);
 }
 
-/* Wait until the device used all of @n requests, in any order */
 static void ice_wait_all(QVirtioDevice *dev, QVirtQueue *vq, IceReq *r,
                          int n)
 {
-    gint64 start = g_get_monotonic_time();
-    g_autofree uint32_t *heads = g_new(uint32_t, n);
-    g_autofree bool *done = g_new0(bool, n);
-
-    for (int i = 0; i < n; i++) {
-        heads[i] = r[i].head;
-    }
-    while (ice_req_reap(global_qtest, dev, vq, heads, done, n) < n) {
-        g_assert(g_get_monotonic_time() - start <= ICE_TIMEOUT_US);
-    }
+    ice_req_wait_all(global_qtest, dev, vq, r, n);
 }
 
 static uint8_t ice_do(QVirtioDevice *dev, QGuestAllocator *alloc,
@@ -171,31 +139,15 @@ static uint8_t ice_rw(QVirtioDevice *dev, QGuestAllocator *alloc,
 
 static void ice_add_secret(const char *id, const uint8_t *key, size_t len)
 {
-    g_autofree char *b64 = g_base64_encode(key, len);
-
-    qtest_qmp_assert_success(global_qtest,
-                             "{'execute': 'object-add', 'arguments': {"
-                             " 'qom-type': 'secret', 'id': %s,"
-                             " 'format': 'base64', 'data': %s } }", id, b64);
+    ice_qmp_add_secret(global_qtest, id, key, len);
 }
 
 /* Program a slot; returns NULL or the error description */
 static char *ice_program(unsigned slot, const char *alg, unsigned bits,
                          unsigned dus, const char *secret)
 {
-    QDict *rsp = qtest_qmp(global_qtest,
-                           "{'execute': 'ice-program-slot', 'arguments': {"
-                           " 'id': %s, 'slot': %u, 'algorithm': %s,"
-                           " 'key-size': %u, 'data-unit-size': %u,"
-                           " 'key-secret': %s } }",
-                           DEV_ID, slot, alg, bits, dus, secret);
-    char *err = NULL;
-
-    if (qdict_haskey(rsp, "error")) {
-        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
-    }
-    qobject_unref(rsp);
-    return err;
+    return ice_qmp_program_slot(global_qtest, DEV_ID, slot, alg, bits, dus,
+                                secret);
 }
 
 static void ice_program_ok(unsigned slot, const char *alg, unsigned bits,
@@ -209,11 +161,7 @@ static void ice_program_ok(unsigned slot, const char *alg, unsigned bits,
 /* Load a vector's key under @name and program it into @slot */
 static void ice_program_kat(const IceKat *t, unsigned slot, const char *name)
 {
-    size_t key_len;
-    g_autofree uint8_t *key = unhex(t->key, &key_len);
-
-    ice_add_secret(name, key, key_len);
-    ice_program_ok(slot, ice_kat_alg(t), ice_kat_key_bits(t), t->dus, name);
+    ice_qmp_program_kat(global_qtest, DEV_ID, t, slot, name);
 }
 
 /* ---- negotiation and configuration ---- */
@@ -296,7 +244,7 @@ static void test_not_accepted(void *obj, void *data, QGuestAllocator *alloc)
     memset(buf, 0x3c, sizeof(buf));
     g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r),
                     ==, VIRTIO_BLK_S_OK);
-    image_read(env, 8 * 512, img, sizeof(img));
+    ice_image_read(env->img, 8 * 512, img, sizeof(img));
     g_assert(!memcmp(img, buf, sizeof(img)));
 
     memset(buf, 0, sizeof(buf));
@@ -405,7 +353,7 @@ static void test_kat(void *obj, void *data, QGuestAllocator *alloc)
         g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, offset,
                                buf, len, slot, 1, t->dun, wsplit), ==,
                         VIRTIO_BLK_S_OK);
-        image_read(env, offset, img, len);
+        ice_image_read(env->img, offset, img, len);
         if (t->ct) {
             g_autofree uint8_t *ct = unhex(t->ct, &ct_len);
 
@@ -437,7 +385,7 @@ static void test_kat(void *obj, void *data, QGuestAllocator *alloc)
         g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, offset,
                                buf, len, 250, 0, 12345, NULL), ==,
                         VIRTIO_BLK_S_OK);
-        image_read(env, offset, img, len);
+        ice_image_read(env->img, offset, img, len);
         g_assert(!memcmp(img, pt, len));
 
         offset += ROUND_UP(len, 65536);
@@ -506,8 +454,8 @@ static void test_chunks(void *obj, void *data, QGuestAllocator *alloc)
                                        dun + p / dus[d], NULL),
                                 ==, VIRTIO_BLK_S_OK);
             }
-            image_read(env, whole_off, img1, len);
-            image_read(env, pieces_off, img2, len);
+            ice_image_read(env->img, whole_off, img1, len);
+            ice_image_read(env->img, pieces_off, img2, len);
             g_assert(memcmp(img1, pt, len));
             g_assert(!memcmp(img1, img2, len));
 
@@ -564,7 +512,7 @@ static void test_in_flight(void *obj, void *data, QGuestAllocator *alloc)
     for (int i = 0; i < 4; i++) {
         g_autofree uint8_t *ct = unhex(i & 1 ? v4->ct : v10->ct, &ct_len);
 
-        image_read(env, (100 + i) * 512, img, sizeof(img));
+        ice_image_read(env->img, (100 + i) * 512, img, sizeof(img));
         g_assert(!memcmp(img, ct, sizeof(img)));
     }
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
@@ -597,7 +545,7 @@ static void run_bad_cases(QVirtioBlk *blk, IceEnv *env, QGuestAllocator *alloc,
     for (size_t i = 0; i < region; i++) {
         before[i] = i * 7 + 3;
     }
-    image_write(env, 0, before, region);
+    ice_image_write(env->img, 0, before, region);
 
     for (size_t i = 0; i < n; i++) {
         const IceBadCase *c = &cases[i];
@@ -607,7 +555,7 @@ static void run_bad_cases(QVirtioBlk *blk, IceEnv *env, QGuestAllocator *alloc,
         g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT,
                                c->offset, buf, c->len, c->slot, c->activate,
                                c->dun, NULL), ==, VIRTIO_BLK_S_IOERR);
-        image_read(env, 0, after, region);
+        ice_image_read(env->img, 0, after, region);
         g_assert(!memcmp(before, after, region));
 
         memset(buf, 0x77, c->len);
@@ -700,7 +648,7 @@ static void test_other_types(void *obj, void *data, QGuestAllocator *alloc)
     IceReq r;
 
     memset(ones, 0xff, sizeof(ones));
-    image_write(env, 32 * 512, ones, sizeof(ones));
+    ice_image_write(env->img, 32 * 512, ones, sizeof(ones));
     stq_le_p(dwz, 32);
     stl_le_p(dwz + 8, 8);
     stl_le_p(dwz + 12, 0);
@@ -708,7 +656,7 @@ static void test_other_types(void *obj, void *data, QGuestAllocator *alloc)
                    .len = sizeof(dwz) };
     g_assert_cmpint(ice_req_do(global_qtest, blk->vdev, alloc, vq, &r), ==,
                     VIRTIO_BLK_S_OK);
-    image_read(env, 32 * 512, img, sizeof(img));
+    ice_image_read(env->img, 32 * 512, img, sizeof(img));
     for (size_t i = 0; i < sizeof(img); i++) {
         g_assert_cmphex(img[i], ==, 0);
     }
@@ -1017,7 +965,7 @@ static void test_preload(void *obj, void *data, QGuestAllocator *alloc)
     ice_kat_plaintext(t, buf, sizeof(buf));
     g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, 4096, buf,
                            sizeof(buf), 3, 1, 0, NULL), ==, VIRTIO_BLK_S_OK);
-    image_read(env, 4096, img, sizeof(img));
+    ice_image_read(env->img, 4096, img, sizeof(img));
     g_assert(!memcmp(img, ct, ct_len));
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
@@ -1121,7 +1069,7 @@ static void test_stop_restart(void *obj, void *data, QGuestAllocator *alloc)
     ice_submit(blk->vdev, alloc, vq, &r);
     resumed = ice_wait_or_resume(blk->vdev, vq, &r);
     g_assert_cmpint(ice_finish(alloc, &r), ==, VIRTIO_BLK_S_OK);
-    image_read(env, 64 * 512, img, sizeof(img));
+    ice_image_read(env->img, 64 * 512, img, sizeof(img));
     g_assert(!memcmp(img, ct, sizeof(img)));
 
     /* Read: decrypted exactly once */

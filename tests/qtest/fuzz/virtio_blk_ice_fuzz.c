@@ -16,7 +16,7 @@
 #include "qemu/bswap.h"
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/virtio-blk.h"
-#include "tests/qtest/ice-req.h"
+#include "tests/qtest/libqos/virtio-blk-ice.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "fuzz.h"
 #include "qos_fuzz.h"

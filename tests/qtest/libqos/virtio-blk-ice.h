@@ -1,15 +1,60 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Guest-side virtio-blk requests with the VIRTIO_BLK_F_ICE crypto payload,
- * for the inline crypto qtests and the ice-io tool
+ * libqos helpers for the virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE):
+ * the guest side of requests with the crypto payload, bring-up of a
+ * virtio-blk-pci disk, disk images on the host and QMP key management.
+ * Used by every ICE qtest, the ice-io tool and the device benchmark.
  */
 
-#ifndef TESTS_QTEST_ICE_REQ_H
-#define TESTS_QTEST_ICE_REQ_H
+#ifndef TESTS_QTEST_LIBQOS_VIRTIO_BLK_ICE_H
+#define TESTS_QTEST_LIBQOS_VIRTIO_BLK_ICE_H
 
 #include "libqtest.h"
+#include "libqos/libqos-pc.h"
 #include "libqos/virtio.h"
+#include "libqos/virtio-pci.h"
+
+typedef struct IceKat IceKat;
+
+/* ---- disk images on the host ---- */
+
+/**
+ * ice_image_create:
+ * @size: bytes, all zero
+ *
+ * Create a temporary raw image.
+ *
+ * Returns: its path, to g_free() (after unlink())
+ */
+char *ice_image_create(uint64_t size);
+
+/* pread()/pwrite() exactly @len bytes of the image at @path, or fail */
+void ice_image_read(const char *path, uint64_t off, void *buf, size_t len);
+void ice_image_write(const char *path, uint64_t off, const void *buf,
+                     size_t len);
+
+/* ---- QMP key management ---- */
+
+/* object-add a base64 secret @id holding @len bytes of @key */
+void ice_qmp_add_secret(QTestState *qts, const char *id, const void *key,
+                        size_t len);
+
+/**
+ * ice_qmp_program_slot:
+ * @dev_id: the device's QOM id
+ *
+ * Run ice-program-slot.
+ *
+ * Returns: %NULL on success, else the error's description (g_free() it)
+ */
+char *ice_qmp_program_slot(QTestState *qts, const char *dev_id, unsigned slot,
+                           const char *alg, unsigned bits, unsigned dus,
+                           const char *secret);
+
+/* Load the key of vector @t as secret @secret and program it into @slot */
+void ice_qmp_program_kat(QTestState *qts, const char *dev_id,
+                         const IceKat *t, unsigned slot, const char *secret);
 
 /**
  * IceReq:
@@ -82,6 +127,21 @@ uint8_t ice_req_do(QTestState *qts, QVirtioDevice *dev,
                    QGuestAllocator *alloc, QVirtQueue *vq, IceReq *r);
 
 /**
+ * ice_req_wait:
+ *
+ * Wait up to @timeout_us for the device to use @r, the only request in
+ * flight on @vq.
+ *
+ * Returns: false if it did not
+ */
+bool ice_req_wait(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                  const IceReq *r, gint64 timeout_us);
+
+/* Wait until the device used all of the @n requests @r, in any order */
+void ice_req_wait_all(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                      const IceReq *r, int n);
+
+/**
  * ice_req_reap:
  * @heads: the descriptor heads of @n requests in flight
  * @done: a flag per request, set when the device has used it
@@ -108,4 +168,33 @@ int ice_req_reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
 QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
                                  bool accept_ice);
 
-#endif /* TESTS_QTEST_ICE_REQ_H */
+/* ---- a virtio-blk-pci disk of a PC machine, without qgraph ---- */
+
+/**
+ * IcePciDisk:
+ * @pci: the transport
+ * @dev: its virtio device
+ * @vq: queue 0
+ * @ice: VIRTIO_BLK_F_ICE was negotiated
+ */
+typedef struct IcePciDisk {
+    QVirtioPCIDevice pci;
+    QVirtioDevice *dev;
+    QVirtQueue *vq;
+    bool ice;
+} IcePciDisk;
+
+/**
+ * ice_pci_disk_start:
+ * @devfn: where the disk is, e.g. QPCI_DEVFN(4, 0) for addr=04.0
+ *
+ * Enable the virtio-blk-pci device at @devfn of @qs, reset it and start it
+ * with ice_req_start_device().
+ */
+void ice_pci_disk_start(IcePciDisk *d, QOSState *qs, int devfn,
+                        bool accept_ice);
+
+/* Free queue 0 and disable the device */
+void ice_pci_disk_stop(IcePciDisk *d, QOSState *qs);
+
+#endif /* TESTS_QTEST_LIBQOS_VIRTIO_BLK_ICE_H */

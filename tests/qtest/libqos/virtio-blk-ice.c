@@ -1,14 +1,95 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Guest-side virtio-blk requests with the VIRTIO_BLK_F_ICE crypto payload
+ * libqos helpers for the virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE)
  */
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qobject/qdict.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_ring.h"
-#include "ice-req.h"
+#include "tests/ice-vectors.h"
+#include "libqos/virtio-blk-ice.h"
+
+/* ---- disk images on the host ---- */
+
+char *ice_image_create(uint64_t size)
+{
+    char *path;
+    int fd = g_file_open_tmp("ice-qtest.XXXXXX", &path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    close(fd);
+    return path;
+}
+
+void ice_image_read(const char *path, uint64_t off, void *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pread(fd, buf, len, off), ==, len);
+    close(fd);
+}
+
+void ice_image_write(const char *path, uint64_t off, const void *buf,
+                     size_t len)
+{
+    int fd = open(path, O_WRONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, buf, len, off), ==, len);
+    close(fd);
+}
+
+/* ---- QMP key management ---- */
+
+void ice_qmp_add_secret(QTestState *qts, const char *id, const void *key,
+                        size_t len)
+{
+    g_autofree char *b64 = g_base64_encode(key, len);
+
+    qtest_qmp_assert_success(qts,
+                             "{'execute': 'object-add', 'arguments': {"
+                             " 'qom-type': 'secret', 'id': %s,"
+                             " 'format': 'base64', 'data': %s } }", id, b64);
+}
+
+char *ice_qmp_program_slot(QTestState *qts, const char *dev_id, unsigned slot,
+                           const char *alg, unsigned bits, unsigned dus,
+                           const char *secret)
+{
+    QDict *rsp = qtest_qmp(qts,
+                           "{'execute': 'ice-program-slot', 'arguments': {"
+                           " 'id': %s, 'slot': %u, 'algorithm': %s,"
+                           " 'key-size': %u, 'data-unit-size': %u,"
+                           " 'key-secret': %s } }",
+                           dev_id, slot, alg, bits, dus, secret);
+    char *err = NULL;
+
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+void ice_qmp_program_kat(QTestState *qts, const char *dev_id,
+                         const IceKat *t, unsigned slot, const char *secret)
+{
+    size_t key_len;
+    g_autofree uint8_t *key = unhex(t->key, &key_len);
+    g_autofree char *err = NULL;
+
+    ice_qmp_add_secret(qts, secret, key, key_len);
+    err = ice_qmp_program_slot(qts, dev_id, slot, ice_kat_alg(t),
+                               ice_kat_key_bits(t), t->dus, secret);
+    g_assert_cmpstr(err, ==, NULL);
+}
+
+/* ---- requests ---- */
 
 /* Requests whose data the device reads; for the others it writes it */
 static bool ice_req_data_out(const IceReq *r)
@@ -102,6 +183,40 @@ uint8_t ice_req_do(QTestState *qts, QVirtioDevice *dev,
     return ice_req_finish(qts, alloc, r);
 }
 
+bool ice_req_wait(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                  const IceReq *r, gint64 timeout_us)
+{
+    gint64 start = g_get_monotonic_time();
+    uint32_t head;
+
+    for (;;) {
+        dev->bus->get_queue_isr_status(dev, vq);
+        if (qvirtqueue_get_buf(qts, vq, &head, NULL)) {
+            g_assert_cmpuint(head, ==, r->head);
+            return true;
+        }
+        if (g_get_monotonic_time() - start > timeout_us) {
+            return false;
+        }
+        g_usleep(50);
+    }
+}
+
+void ice_req_wait_all(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
+                      const IceReq *r, int n)
+{
+    gint64 start = g_get_monotonic_time();
+    g_autofree uint32_t *heads = g_new(uint32_t, n);
+    g_autofree bool *done = g_new0(bool, n);
+
+    for (int i = 0; i < n; i++) {
+        heads[i] = r[i].head;
+    }
+    while (ice_req_reap(qts, dev, vq, heads, done, n) < n) {
+        g_assert(g_get_monotonic_time() - start <= ICE_REQ_TIMEOUT_US);
+    }
+}
+
 int ice_req_reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
                  const uint32_t *heads, bool *done, int n)
 {
@@ -142,4 +257,25 @@ QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
     vq = qvirtqueue_setup(dev, alloc, 0);
     qvirtio_set_driver_ok(dev);
     return vq;
+}
+
+/* ---- a virtio-blk-pci disk of a PC machine ---- */
+
+void ice_pci_disk_start(IcePciDisk *d, QOSState *qs, int devfn,
+                        bool accept_ice)
+{
+    memset(d, 0, sizeof(*d));
+    virtio_pci_init(&d->pci, qs->pcibus, &(QPCIAddress) { .devfn = devfn });
+    qvirtio_pci_device_enable(&d->pci);
+    d->dev = &d->pci.vdev;
+    qvirtio_start_device(d->dev);
+    d->ice = accept_ice &&
+             (qvirtio_get_features(d->dev) & (1ull << VIRTIO_BLK_F_ICE));
+    d->vq = ice_req_start_device(d->dev, &qs->alloc, accept_ice);
+}
+
+void ice_pci_disk_stop(IcePciDisk *d, QOSState *qs)
+{
+    qvirtqueue_cleanup(d->dev->bus, d->vq, &qs->alloc);
+    qvirtio_pci_device_disable(&d->pci);
 }
