@@ -7,18 +7,14 @@ BUILD ?= build
 -include $(BUILD)/config.mak
 
 NINJA ?= ninja
-# What `make` builds: the emulator, the tools and everything the tests run.
+# What `make` builds: the emulator, the tools, the programs the tests and
+# benchmarks use, and every test and benchmark of meson's suite "ice"
+# (scripts/run-checks --list-targets reads them from meson's introspection
+# data once build.ninja is up to date).
 ICE_TARGETS = qemu-system-x86_64 qemu-img qemu-io \
-	storage-daemon/qemu-storage-daemon tests/qtest/qos-test
-# Plus our unit tests, qtests and benchmarks, by naming convention
-# (tests/unit/test-ice-*, tests/qtest/*ice*-test, tests/bench/ice-*), as the
-# build knows them once build.ninja is up to date.
-ICE_LIST_TESTS = $(NINJA) -C $(BUILD)/qemu -t targets all | sed -n \
-	-e 's,^\(tests/unit/test-ice[-a-z0-9]*\): .*,\1,p' \
-	-e 's,^\(tests/qtest/[-a-z0-9]*-ice-[-a-z0-9]*-test\): .*,\1,p' \
-	-e 's,^\(tests/qtest/ice-io\): .*,\1,p' \
-	-e 's,^\(tests/qtest/virtio-blk-ice-bench\): .*,\1,p' \
-	-e 's,^\(tests/bench/ice[-a-z0-9]*\): .*,\1,p'
+	storage-daemon/qemu-storage-daemon \
+	tests/qtest/ice-io tests/qtest/virtio-blk-ice-bench
+ICE_SUITE_TARGETS = scripts/run-checks $(BUILD) --list-targets
 
 .PHONY: all build configure check check-sanitizers check-10.2 check-tsan series demo \
 	bench fuzz \
@@ -37,7 +33,7 @@ configure:
 
 build: configure
 	$(NINJA) -C $(BUILD)/qemu build.ninja
-	$(NINJA) -C $(BUILD)/qemu $(ICE_TARGETS) $$($(ICE_LIST_TESTS))
+	$(NINJA) -C $(BUILD)/qemu $(ICE_TARGETS) $$($(ICE_SUITE_TARGETS))
 	@echo
 	@echo "Built $(BUILD)/qemu/qemu-system-x86_64 with the inline crypto overlay."
 	@echo "Start it, for example:"
@@ -122,8 +118,8 @@ check-tsan:
 	 scripts/run-checks $(TSAN_BUILD) --only unit qos qtest
 	@scripts/tsan-report $(TSAN_BUILD)/tsan
 
-# Coverage-guided fuzzing of the engine (libFuzzer) and of the device
-# (virtio-blk-ice-fuzz and generic-fuzz on a clang build in $(FUZZ_BUILD)),
+# Coverage-guided fuzzing of the engine and of the device (ice-engine-fuzz,
+# virtio-blk-ice-fuzz and generic-fuzz on a clang build in $(FUZZ_BUILD)),
 # then longer hostile-guest runs
 ICE_FUZZ_SECONDS ?= 120
 ICE_FUZZ_COUNT ?= 20000
@@ -131,8 +127,7 @@ ICE_FUZZ_SEEDS ?= 1 2 3
 FUZZ_BUILD ?= build-fuzz
 fuzz: build
 	@scripts/install-deps --fuzz
-	@scripts/fuzz-engine $(BUILD) $(ICE_FUZZ_SECONDS)
-	@scripts/fuzz-device $(FUZZ_BUILD) $(ICE_FUZZ_SECONDS)
+	@scripts/fuzz-ice $(FUZZ_BUILD) $(ICE_FUZZ_SECONDS)
 	@for seed in $(ICE_FUZZ_SEEDS); do \
 	  echo "hostile guest: seed $$seed, $(ICE_FUZZ_COUNT) requests"; \
 	  (cd $(BUILD)/qemu && ICE_FUZZ_SEED=$$seed ICE_FUZZ_COUNT=$(ICE_FUZZ_COUNT) \

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * libFuzzer target for the inline crypto engine (hw/block/ice/engine.c)
+ * Fuzzing the inline crypto engine (hw/block/ice/engine.c) directly
  *
  * The input is a little program: program and evict slots with any
  * algorithm, key size, data unit size and key length (valid or not), and
@@ -12,14 +12,11 @@
  */
 
 #include "qemu/osdep.h"
-#include "qapi/error.h"
-#include "crypto/init.h"
 #include "qemu/iov.h"
 #include "hw/block/ice-engine.h"
+#include "ice_engine_fuzz.h"
 
-#define SLOT_OFFSET 10
-#define NUM_SLOTS   4
-#define MAX_LEN     (256 * 1024)
+#define MAX_LEN     ICE_ENGINE_FUZZ_MAX_LEN
 
 typedef struct Input {
     const uint8_t *p;
@@ -36,16 +33,30 @@ static uint64_t take(Input *in, int bytes)
     return v;
 }
 
-/* Split @len bytes of @buf into segments whose sizes come from the input */
-static void make_layout(Input *in, QEMUIOVector *qiov, uint8_t *buf,
+/* A scatter-gather layout: segment sizes, the last one takes the rest */
+typedef struct Layout {
+    int nseg;
+    uint16_t size[11];
+} Layout;
+
+/* Read a layout whole, whatever becomes of the request */
+static void take_layout(Input *in, Layout *l)
+{
+    l->nseg = 1 + take(in, 1) % 12;
+    for (int i = 0; i < l->nseg - 1; i++) {
+        l->size[i] = take(in, 2);
+    }
+}
+
+/* Split @len bytes of @buf into the segments of @l */
+static void make_layout(const Layout *l, QEMUIOVector *qiov, uint8_t *buf,
                         size_t len)
 {
     size_t off = 0;
-    int nseg = 1 + take(in, 1) % 12;
 
-    qemu_iovec_init(qiov, nseg);
-    for (int i = 0; i < nseg - 1 && off < len; i++) {
-        size_t n = MIN(take(in, 2), len - off);
+    qemu_iovec_init(qiov, l->nseg);
+    for (int i = 0; i < l->nseg - 1 && off < len; i++) {
+        size_t n = MIN(l->size[i], len - off);
 
         qemu_iovec_add(qiov, buf + off, n);
         off += n;
@@ -53,18 +64,26 @@ static void make_layout(Input *in, QEMUIOVector *qiov, uint8_t *buf,
     qemu_iovec_add(qiov, buf + off, len - off);
 }
 
-static void run_request(IceEngine *e, Input *in, uint8_t *pt, uint8_t *ct,
-                        uint8_t *buf)
+/*
+ * Encrypt a request through one layout, decrypt it through another: the
+ * plaintext comes back, and the ciphertext does not depend on the layout
+ */
+static bool run_request(IceEngine *e, Input *in, uint8_t *pt, uint8_t *ct,
+                        uint8_t *buf, uint8_t *ct2)
 {
     unsigned slot = take(in, 1);
     uint64_t offset = take(in, 8), dun = take(in, 8);
     size_t len = take(in, 3) % (MAX_LEN + 1);
     IceKey *key = ice_engine_get_key(e, slot, NULL);
     QEMUIOVector src, dst;
+    Layout src_l, dst_l;
     size_t dus;
 
+    take_layout(in, &src_l);
+    take_layout(in, &dst_l);
+
     if (!key) {
-        return;
+        return false;
     }
     dus = ice_key_config(key)->data_unit_size;
     if (!ice_key_check_request(key, offset, len, dun, NULL)) {
@@ -72,48 +91,56 @@ static void run_request(IceEngine *e, Input *in, uint8_t *pt, uint8_t *ct,
         assert(offset % dus || len % dus ||
                (len && dun > UINT64_MAX - (len / dus - 1)));
         ice_key_unref(key);
-        return;
+        return false;
     }
     for (size_t i = 0; i < len; i++) {
         pt[i] = i * 131 + slot;
     }
-    make_layout(in, &src, pt, len);
+    make_layout(&src_l, &src, pt, len);
     assert(ice_key_encrypt(key, dun, &src, ct, NULL));
     memcpy(buf, ct, len);
-    make_layout(in, &dst, buf, len);
+    make_layout(&dst_l, &dst, buf, len);
     assert(ice_key_decrypt(key, dun, &dst, NULL));
     assert(memcmp(buf, pt, len) == 0);
+    assert(ice_key_encrypt(key, dun, &dst, ct2, NULL));
+    assert(memcmp(ct2, ct, len) == 0);
     qemu_iovec_destroy(&src);
     qemu_iovec_destroy(&dst);
     ice_key_unref(key);
+    return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+unsigned ice_engine_fuzz_one(const uint8_t *data, size_t size)
 {
-    static uint8_t *pt, *ct, *buf;
+    static uint8_t *pt, *ct, *buf, *ct2;
     Input in = { data, size };
+    unsigned round_trips = 0;
     IceEngine *e;
 
     if (!pt) {
-        qcrypto_init(&error_abort);
         pt = g_malloc(MAX_LEN);
         ct = g_malloc(MAX_LEN);
         buf = g_malloc(MAX_LEN);
+        ct2 = g_malloc(MAX_LEN);
     }
-    e = ice_engine_new(NUM_SLOTS, SLOT_OFFSET);
+    e = ice_engine_new(ICE_ENGINE_FUZZ_SLOTS, ICE_ENGINE_FUZZ_SLOT_OFFSET);
     for (int ops = 0; in.left && ops < 32; ops++) {
         switch (take(&in, 1) % 4) {
         case 0: {
             uint8_t key[80];
             unsigned slot = take(&in, 1);
-            IceSlotConfig cfg = {
-                .alg = take(&in, 1) % 5,
-                .key_size = take(&in, 1) % 6,
-                .data_unit_size = take(&in, 1) & 1 ? 256u << (take(&in, 1) % 12)
-                                                   : take(&in, 4),
-            };
-            size_t key_len = take(&in, 1) % sizeof(key);
+            IceSlotConfig cfg;
+            size_t key_len;
+
+            /* One field after the other: initialisers have no order */
+            cfg.alg = take(&in, 1) % 5;
+            cfg.key_size = take(&in, 1) % 6;
+            if (take(&in, 1) & 1) {
+                cfg.data_unit_size = 256u << (take(&in, 1) % 12);
+            } else {
+                cfg.data_unit_size = take(&in, 4);
+            }
+            key_len = take(&in, 1) % sizeof(key);
 
             for (size_t i = 0; i < key_len; i++) {
                 key[i] = take(&in, 1);
@@ -134,10 +161,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         default:
-            run_request(e, &in, pt, ct, buf);
+            round_trips += run_request(e, &in, pt, ct, buf, ct2);
             break;
         }
     }
     ice_engine_free(e);
-    return 0;
+    return round_trips;
 }
