@@ -59,6 +59,19 @@ bench: build
 	$(BUILD)/qemu/tests/bench/ice-engine-bench --csv $(BUILD)/ice-engine-bench.csv
 	$(BUILD)/qemu/tests/qtest/virtio-blk-ice-bench --csv $(BUILD)/virtio-blk-ice-bench.csv
 
+# $(call build_variant,DIR,CONFIGURE OPTIONS,WHAT): configure (once) and
+# build a build directory of its own, the build's output in DIR/build.log;
+# a failure ends the run with "0 passed, 1 failed".
+define build_variant
+	@if [ -x $(1)/config.status ]; then $(1)/config.status; \
+	 else ./configure --build-dir=$(1) $(2); fi || \
+	 { echo "configure for $(3) failed"; echo "0 passed, 1 failed"; exit 1; }
+	@echo "building $(3) in $(1) (log: $(1)/build.log)"
+	@$(MAKE) --no-print-directory BUILD=$(1) build > $(1)/build.log 2>&1 || \
+	 { tail -n 30 $(1)/build.log; echo "$(3): build failed"; \
+	   echo "0 passed, 1 failed"; exit 1; }
+endef
+
 # The ICE tests again on a QEMU built with AddressSanitizer and UBSan, in a
 # build directory of its own.  Any sanitizer report fails a test.  The
 # bound test's RSS slack is larger there: ASan keeps freed memory in its
@@ -68,12 +81,7 @@ bench: build
 SAN_BUILD ?= build-san
 check-sanitizers:
 	@scripts/install-deps
-	@if [ -x $(SAN_BUILD)/config.status ]; then $(SAN_BUILD)/config.status; \
-	 else ./configure --build-dir=$(SAN_BUILD) --enable-sanitizers; fi
-	@echo "building QEMU with ASan and UBSan in $(SAN_BUILD) (log: $(SAN_BUILD)/build.log)"
-	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) build > $(SAN_BUILD)/build.log 2>&1 || \
-	 { tail -n 30 $(SAN_BUILD)/build.log; echo "sanitizer build failed"; \
-	   echo "0 passed, 1 failed"; exit 1; }
+	$(call build_variant,$(SAN_BUILD),--enable-sanitizers,QEMU with ASan and UBSan)
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 ICE_BOUND_SLACK=128 \
@@ -87,13 +95,7 @@ check-sanitizers:
 QEMU102_BUILD ?= build-102
 check-10.2:
 	@scripts/install-deps
-	@if [ -x $(QEMU102_BUILD)/config.status ]; then $(QEMU102_BUILD)/config.status; \
-	 else ./configure --build-dir=$(QEMU102_BUILD) --qemu=10.2 --crypto=gnutls; fi || \
-	 { echo "configure for QEMU 10.2 failed"; echo "0 passed, 1 failed"; exit 1; }
-	@echo "building QEMU 10.2 (gnutls) in $(QEMU102_BUILD) (log: $(QEMU102_BUILD)/build.log)"
-	@$(MAKE) --no-print-directory BUILD=$(QEMU102_BUILD) build > $(QEMU102_BUILD)/build.log 2>&1 || \
-	 { tail -n 30 $(QEMU102_BUILD)/build.log; echo "QEMU 10.2 build failed"; \
-	   echo "0 passed, 1 failed"; exit 1; }
+	$(call build_variant,$(QEMU102_BUILD),--qemu=10.2 --crypto=gnutls,QEMU 10.2 (gnutls))
 	@scripts/run-checks $(QEMU102_BUILD) --only unit qos qtest series
 
 # The ICE tests on a QEMU built with ThreadSanitizer, in a build directory
@@ -104,12 +106,7 @@ check-10.2:
 TSAN_BUILD ?= build-tsan
 check-tsan:
 	@scripts/install-deps
-	@if [ -x $(TSAN_BUILD)/config.status ]; then $(TSAN_BUILD)/config.status; \
-	 else ./configure --build-dir=$(TSAN_BUILD) --enable-tsan; fi
-	@echo "building QEMU with TSan in $(TSAN_BUILD) (log: $(TSAN_BUILD)/build.log)"
-	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) build > $(TSAN_BUILD)/build.log 2>&1 || \
-	 { tail -n 30 $(TSAN_BUILD)/build.log; echo "TSan build failed"; \
-	   echo "0 passed, 1 failed"; exit 1; }
+	$(call build_variant,$(TSAN_BUILD),--enable-tsan,QEMU with TSan)
 	@rm -rf $(TSAN_BUILD)/tsan && mkdir -p $(TSAN_BUILD)/tsan
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/$(TSAN_BUILD)/src/tests/tsan/suppressions.tsan \
 	 detect_deadlocks=false history_size=7 exitcode=0 die_after_fork=0 \
