@@ -798,7 +798,7 @@ static void test_qmp(void *obj, void *data, QGuestAllocator *alloc)
     expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
                      "'algorithm': 'aes-xts', 'key-size': 100, "
                      "'data-unit-size': 4096, 'key-secret': 'qk'}",
-                     "key-size 100 is not 128, 192 or 256");
+                     "key size 100 is not 128, 192, 256 or 512 bits");
     expect_qmp_error("ice-program-slot", "{'id': 'drv0', 'slot': 1, "
                      "'algorithm': 'aes-xts', 'key-size': 256, "
                      "'data-unit-size': 3000, 'key-secret': 'qk'}",

@@ -418,6 +418,13 @@ static void test_validation_errors(void)
     expect_error(err, "key is 32 bytes long, a 256-bit aes-xts key needs 64");
     err = NULL;
 
+    /* key sizes in bits, as QMP and ice-preload give them */
+    g_assert_true(ice_key_size_parse(192, &cfg.key_size, &error_abort));
+    g_assert_cmpint(cfg.key_size, ==, ICE_KEY_SIZE_192);
+    g_assert_false(ice_key_size_parse(100, &cfg.key_size, &err));
+    expect_error(err, "key size 100 is not 128, 192, 256 or 512 bits");
+    err = NULL;
+
     /* unsupported combinations */
     cfg = (IceSlotConfig) { ICE_XTS, ICE_KEY_SIZE_192, 4096 };
     g_assert_false(ice_engine_program_slot(e, 16, &cfg, key, 48, NULL, &err));

@@ -126,14 +126,16 @@ unsigned ice_key_size_bits(IceKeySize key_size)
     return (unsigned)key_size < ICE_KEY_SIZE__MAX ? bits[key_size] : 0;
 }
 
-IceKeySize ice_key_size_from_bits(unsigned bits)
+bool ice_key_size_parse(unsigned bits, IceKeySize *key_size, Error **errp)
 {
     for (IceKeySize ks = ICE_KEY_SIZE_128; ks < ICE_KEY_SIZE__MAX; ks++) {
         if (ice_key_size_bits(ks) == bits) {
-            return ks;
+            *key_size = ks;
+            return true;
         }
     }
-    return ICE_KEY_SIZE_INVALID;
+    error_setg(errp, "key size %u is not 128, 192, 256 or 512 bits", bits);
+    return false;
 }
 
 size_t ice_key_material_len(IceCryptoAlgorithm alg, IceKeySize key_size)

@@ -56,12 +56,10 @@ static bool virtio_blk_ice_load_one(VirtIOBlock *s, const char *entry,
     if (!ice_alg_parse(f[1], &cfg.alg, errp)) {
         return false;
     }
-    cfg.key_size = ice_key_size_from_bits(bits);
-    cfg.data_unit_size = dus;
-    if (cfg.key_size == ICE_KEY_SIZE_INVALID) {
-        error_setg(errp, "key size %u is not 128, 192 or 256 bits", bits);
+    if (!ice_key_size_parse(bits, &cfg.key_size, errp)) {
         return false;
     }
+    cfg.data_unit_size = dus;
     if (!virtio_blk_ice_program(s, slot, &cfg, f[4], errp)) {
         error_prepend(errp, "slot %u: ", slot);
         return false;
@@ -353,15 +351,10 @@ void qmp_ice_program_slot(const char *id, uint8_t slot,
     VirtIOBlock *s = virtio_blk_ice_find(id, errp);
     IceSlotConfig cfg = {
         .alg = algorithm,
-        .key_size = ice_key_size_from_bits(key_size),
         .data_unit_size = data_unit_size,
     };
 
-    if (!s) {
-        return;
-    }
-    if (cfg.key_size == ICE_KEY_SIZE_INVALID) {
-        error_setg(errp, "key-size %u is not 128, 192 or 256", key_size);
+    if (!s || !ice_key_size_parse(key_size, &cfg.key_size, errp)) {
         return;
     }
     virtio_blk_ice_program(s, slot, &cfg, key_secret, errp);

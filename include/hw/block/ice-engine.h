@@ -139,12 +139,17 @@ bool ice_alg_parse(const char *name, IceCryptoAlgorithm *alg, Error **errp);
 unsigned ice_key_size_bits(IceKeySize key_size);
 
 /**
- * ice_key_size_from_bits:
- * @bits: a key size in bits
+ * ice_key_size_parse:
+ * @bits: a key size in bits, such as 256
+ * @key_size: where to store the key size identifier
+ * @errp: pointer to a NULL-initialized error object
  *
- * Returns: the key size identifier, or %ICE_KEY_SIZE_INVALID
+ * Whether the engine supports the size with a given algorithm is
+ * ice_engine_program_slot()'s business.
+ *
+ * Returns: true on success, false with @errp set for an unknown size
  */
-IceKeySize ice_key_size_from_bits(unsigned bits);
+bool ice_key_size_parse(unsigned bits, IceKeySize *key_size, Error **errp);
 
 /**
  * ice_wipe:
