@@ -13,6 +13,10 @@
  * device decisions prescribe; rejected requests must leave the image and
  * the guest's buffers untouched, accepted ones must read back correctly.
  *
+ * Write-zeroes and discards of random ranges change the disk as the model
+ * expects.  The test runs twice: with the spec's payload layout and with
+ * ice-payload=all-types, where every request carries the payload.
+ *
  * ICE_FUZZ_SEED (default 1) and ICE_FUZZ_COUNT (default 1500) choose the
  * run; the seed is printed so that a failing run can be repeated.
  */
@@ -37,6 +41,7 @@
 
 typedef struct HostileEnv {
     char *img;
+    bool all_types;             /* ice-payload=all-types */
 } HostileEnv;
 
 /* The slots the test programs; EMPTY_SLOT stays empty */
@@ -76,19 +81,23 @@ static void hostile_env_free(void *opaque)
     qos_invalidate_command_line();
 }
 
+/* @arg: NULL, or "all-types" for ice-payload=all-types */
 static void *hostile_setup(GString *cmd_line, void *arg)
 {
     HostileEnv *env = g_new0(HostileEnv, 1);
 
     env->img = ice_image_create(IMG_SIZE);
+    env->all_types = arg != NULL;
     g_test_queue_destroy(hostile_env_free, env);
     g_string_append_printf(cmd_line,
                            " -drive if=none,id=drive0,file=%s,format=raw,"
                            "auto-read-only=off"
                            " -global virtio-blk-device.ice=on"
                            " -global virtio-blk-device.ice-slots=%d"
-                           " -global virtio-blk-device.ice-slot-offset=%d",
-                           env->img, NUM_SLOTS, SLOT_OFFSET);
+                           " -global virtio-blk-device.ice-slot-offset=%d"
+                           " -global virtio-blk-device.ice-payload=%s",
+                           env->img, NUM_SLOTS, SLOT_OFFSET,
+                           env->all_types ? "all-types" : "spec");
     return env;
 }
 
@@ -108,6 +117,7 @@ typedef struct Driver {
     QVirtioDevice *dev;
     QGuestAllocator *alloc;
     QVirtQueue *vq;
+    bool all_types;             /* every request carries the payload */
 } Driver;
 
 static void driver_start(Driver *d)
@@ -424,6 +434,8 @@ static void do_caps(Driver *d, Stats *st, GRand *rnd)
                                                   : VIRTIO_BLK_S_IOERR;
     g_autofree size_t *split = random_split(rnd, len);
     IceReq r = { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+                 .payload = d->all_types, .slot = g_rand_int(rnd),
+                 .activate = g_rand_int(rnd), .dun = g_rand_int(rnd),
                  .data = len ? buf : NULL, .len = len, .split = split };
 
     memset(buf, 0xee, sizeof(buf));
@@ -441,6 +453,42 @@ static void do_caps(Driver *d, Stats *st, GRand *rnd)
     st->ioerr += want == VIRTIO_BLK_S_IOERR;
 }
 
+/*
+ * A WRITE_ZEROES or DISCARD of a random range, in or out of the disk.
+ * The drive ignores discards (discard=ignore), so only WRITE_ZEROES
+ * changes what the model knows.
+ */
+static void do_zero_or_discard(Driver *d, HostileEnv *env, Model *m,
+                               Stats *st, GRand *rnd)
+{
+    bool zero = pick(rnd, 2);
+    uint64_t sector = pick(rnd, SECTORS + 16);
+    uint32_t count = 1 + pick(rnd, 64);
+    bool in_range = sector + count <= SECTORS;
+    uint8_t want = in_range ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+    uint8_t seg[16];
+    IceReq r = { .type = zero ? VIRTIO_BLK_T_WRITE_ZEROES
+                              : VIRTIO_BLK_T_DISCARD,
+                 .payload = d->all_types, .slot = g_rand_int(rnd),
+                 .activate = g_rand_int(rnd), .dun = g_rand_int(rnd),
+                 .data = seg, .len = sizeof(seg) };
+
+    stq_le_p(seg, sector);
+    stl_le_p(seg + 8, count);
+    stl_le_p(seg + 12, 0);
+    g_assert_cmpint(ice_req_do(global_qtest, d->dev, d->alloc, d->vq, &r), ==,
+                    want);
+    if (want == VIRTIO_BLK_S_OK && zero) {
+        memset(m->disk + sector * 512, 0, count * 512);
+        memset(m->plain + sector * 512, 0, count * 512);
+        memset(m->enc + sector, -1, count);
+    }
+    check_disk_unchanged(env, m, 0, IMG_SIZE);
+    st->ok += want == VIRTIO_BLK_S_OK;
+    st->ioerr += want == VIRTIO_BLK_S_IOERR;
+}
+
+/* FLUSH, GET_ID, unknown and zone types, with a payload as it is due */
 static void do_other(Driver *d, Stats *st, GRand *rnd)
 {
     uint8_t buf[32];
@@ -455,7 +503,8 @@ static void do_other(Driver *d, Stats *st, GRand *rnd)
         { 26, false, VIRTIO_BLK_S_UNSUPP },     /* zone command, not zoned */
     };
     int k = pick(rnd, G_N_ELEMENTS(kinds));
-    IceReq r = { .type = kinds[k].type, .payload = kinds[k].payload,
+    IceReq r = { .type = kinds[k].type,
+                 .payload = kinds[k].payload || d->all_types,
                  .slot = g_rand_int(rnd), .activate = g_rand_int(rnd),
                  .dun = g_rand_int(rnd),
                  .data = kinds[k].type == VIRTIO_BLK_T_FLUSH ? NULL : buf,
@@ -519,7 +568,8 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
     unsigned seed = 1, count = 1500;
     GRand *rnd;
     Model *m = g_new0(Model, 1);
-    Driver d = { .dev = blk->vdev, .alloc = alloc };
+    Driver d = { .dev = blk->vdev, .alloc = alloc,
+                 .all_types = env->all_types };
     Stats st = { 0 };
 
     if (seed_env) {
@@ -557,8 +607,10 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
             do_rw(&d, env, m, &st, rnd);
         } else if (what < 92) {
             do_caps(&d, &st, rnd);
-        } else if (what < 98) {
+        } else if (what < 95) {
             do_other(&d, &st, rnd);
+        } else if (what < 98) {
+            do_zero_or_discard(&d, env, m, &st, rnd);
         } else {
             do_malformed(&d, env, m, &st, rnd);
         }
@@ -579,8 +631,12 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
 static void register_hostile_test(void)
 {
     QOSGraphTestOptions opts = { .before = hostile_setup };
+    QOSGraphTestOptions all = { .before = hostile_setup,
+                                .arg = (void *)"all-types" };
 
     qos_add_test("ice/hostile-guest", "virtio-blk", test_hostile, &opts);
+    qos_add_test("ice/all-types/hostile-guest", "virtio-blk", test_hostile,
+                 &all);
 }
 
 libqos_init(register_hostile_test);

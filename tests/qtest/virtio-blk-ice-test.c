@@ -671,6 +671,101 @@ static void test_other_types(void *obj, void *data, QGuestAllocator *alloc)
     qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
 }
 
+/* ice-payload=all-types, the serial GET_ID returns, an unmapping drive */
+static void *ice_setup_all_types(GString *cmd_line, void *arg)
+{
+    return ice_setup_full(cmd_line,
+                          "ice=on ice-payload=all-types serial=ice-all-types",
+                          "format=raw,auto-read-only=off,discard=unmap,file=",
+                          "");
+}
+
+/* A DISCARD or WRITE_ZEROES of @sectors sectors at @sector, with payload */
+static uint8_t discard_or_zero(QVirtioBlk *blk, QGuestAllocator *alloc,
+                               QVirtQueue *vq, uint32_t type, uint64_t sector,
+                               uint32_t sectors, uint8_t activate)
+{
+    uint8_t seg[16];
+    IceReq r = { .type = type, .payload = true, .slot = 0xee,
+                 .activate = activate, .dun = 0xdeadbeefcafe,
+                 .data = seg, .len = sizeof(seg) };
+
+    stq_le_p(seg, sector);
+    stl_le_p(seg + 8, sectors);
+    stl_le_p(seg + 12, 0);
+    return ice_do(blk->vdev, alloc, vq, &r);
+}
+
+static void assert_image_zero(IceEnv *env, uint64_t off, size_t len)
+{
+    g_autofree uint8_t *img = g_malloc(len);
+
+    ice_image_read(env->img, off, img, len);
+    for (size_t i = 0; i < len; i++) {
+        g_assert_cmphex(img[i], ==, 0);
+    }
+}
+
+/*
+ * ice-payload=all-types: the layout of Qualcomm's downstream Android
+ * driver, whose every request carries the payload, with a stale slot and
+ * DUN where activate is 0.  Each type other than IN and OUT consumes the
+ * payload, ignores it (activate included) and does what it always does.
+ */
+static void test_all_types_other(void *obj, void *data,
+                                 QGuestAllocator *alloc)
+{
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    uint8_t ones[8192], id[20], caps[1 + 4 * 9];
+    IceReq r;
+
+    memset(ones, 0xff, sizeof(ones));
+    for (uint8_t activate = 0; activate < 2; activate++) {
+        ice_image_write(env->img, 32 * 512, ones, sizeof(ones));
+        g_assert_cmpint(discard_or_zero(blk, alloc, vq,
+                                        VIRTIO_BLK_T_WRITE_ZEROES, 32, 8,
+                                        activate), ==, VIRTIO_BLK_S_OK);
+        assert_image_zero(env, 32 * 512, 8 * 512);
+        ice_image_read(env->img, 40 * 512, id, sizeof(id));
+        g_assert_cmphex(id[0], ==, 0xff);       /* only the 8 sectors */
+
+        ice_image_write(env->img, 64 * 512, ones, sizeof(ones));
+        g_assert_cmpint(discard_or_zero(blk, alloc, vq, VIRTIO_BLK_T_DISCARD,
+                                        64, 16, activate), ==,
+                        VIRTIO_BLK_S_OK);
+        assert_image_zero(env, 64 * 512, 16 * 512);
+    }
+
+    memset(id, 0xcc, sizeof(id));
+    r = (IceReq) { .type = VIRTIO_BLK_T_GET_ID, .payload = true, .slot = 1,
+                   .activate = 1, .dun = 99, .data = id, .len = sizeof(id) };
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
+    g_assert_cmpstr((char *)id, ==, "ice-all-types");
+
+    r = (IceReq) { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+                   .payload = true, .slot = 0xee, .data = caps,
+                   .len = sizeof(caps) };
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==, VIRTIO_BLK_S_OK);
+    g_assert_cmpuint(caps[0], ==, 9);
+    g_assert_cmphex(ldl_le_p(caps + 1), ==, 0x00ff0100);    /* XTS-128 */
+
+    for (uint32_t type = VIRTIO_BLK_T_FLUSH; type <= VIRTIO_BLK_T_FLUSH + 1;
+         type++) {
+        r = (IceReq) { .type = type, .payload = true, .slot = 0xee,
+                       .activate = 1, .dun = UINT64_MAX };
+        g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                        VIRTIO_BLK_S_OK);
+    }
+
+    r = (IceReq) { .type = 100, .payload = true, .data = id,
+                   .len = sizeof(id) };
+    g_assert_cmpint(ice_do(blk->vdev, alloc, vq, &r), ==,
+                    VIRTIO_BLK_S_UNSUPP);
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
 /* Decision 5: FLUSH consumes the payload and ignores it */
 static void test_flush(void *obj, void *data, QGuestAllocator *alloc)
 {
@@ -727,6 +822,19 @@ static void test_flush_out_short(void *obj, void *data,
                                  QGuestAllocator *alloc)
 {
     IceReq r = { .type = VIRTIO_BLK_T_FLUSH | VIRTIO_BLK_T_OUT };
+
+    assert_queue_stops(obj, alloc, &r);
+}
+
+/*
+ * With ice-payload=all-types a GET_ID, whose driver-readable part is the
+ * 16-byte header alone, is too short to hold its payload: malformed
+ */
+static void test_all_types_short_header(void *obj, void *data,
+                                        QGuestAllocator *alloc)
+{
+    uint8_t id[20];
+    IceReq r = { .type = VIRTIO_BLK_T_GET_ID, .data = id, .len = sizeof(id) };
 
     assert_queue_stops(obj, alloc, &r);
 }
@@ -1146,6 +1254,14 @@ static void register_virtio_blk_ice_test(void)
                  &(QOSGraphTestOptions) { .before = ice_setup_io_uring });
     qos_add_test("ice/realize-errors", "virtio-blk", test_realize_errors,
                  &off);
+    qos_add_test("ice/all-types/known-answers", "virtio-blk", test_kat,
+                 &(QOSGraphTestOptions) { .before = ice_setup_all_types });
+    qos_add_test("ice/all-types/other-types", "virtio-blk",
+                 test_all_types_other,
+                 &(QOSGraphTestOptions) { .before = ice_setup_all_types });
+    qos_add_test("ice/all-types/short-header", "virtio-blk",
+                 test_all_types_short_header,
+                 &(QOSGraphTestOptions) { .before = ice_setup_all_types });
 }
 
 libqos_init(register_virtio_blk_ice_test);

@@ -15,6 +15,7 @@
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "hw/virtio/virtio-blk.h"
+#include "hw/core/qdev-prop-internal.h"
 #include "hw/virtio/virtio-access.h"
 #include "virtio-blk-ice-internal.h"
 #include "datapath.h"
@@ -24,6 +25,16 @@ static bool virtio_blk_ice_negotiated(VirtIOBlock *s)
 {
     return virtio_vdev_has_feature(VIRTIO_DEVICE(s), VIRTIO_BLK_F_ICE);
 }
+
+const PropertyInfo virtio_blk_ice_prop_payload = {
+    .type = "IcePayloadLayout",
+    .description = "which requests carry the crypto payload: spec "
+                   "(IN, OUT, FLUSH) or all-types",
+    .enum_table = &IcePayloadLayout_lookup,
+    .get = qdev_propinfo_get_enum,
+    .set = qdev_propinfo_set_enum,
+    .set_default_value = qdev_propinfo_set_default_value_enum,
+};
 
 bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
 {
@@ -114,14 +125,16 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
     }
 
     /*
-     * Only IN, OUT and FLUSH carry the payload (decision 10).  The type is
-     * masked as virtio_blk_handle_request() masks it, so that the legacy
+     * Only IN, OUT and FLUSH carry the payload (decision 10), unless
+     * ice-payload=all-types asks for every type.  The type is masked as
+     * virtio_blk_handle_request() masks it, so that the legacy
      * VIRTIO_BLK_T_FLUSH_OUT (5), which it handles as a FLUSH, carries the
      * payload of a FLUSH too.
      */
     type = virtio_ldl_p(vdev, &req->out.type) &
            ~(VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER);
-    if (type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_FLUSH) {
+    if (req->dev->ice.payload == ICE_PAYLOAD_LAYOUT_SPEC &&
+        type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_FLUSH) {
         return 0;
     }
     if (iov_to_buf(out_iov, out_num, sizeof(req->out), &payload,

@@ -14,6 +14,7 @@
 #define HW_VIRTIO_BLK_ICE_H
 
 #include "hw/block/ice-engine.h"
+#include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 
 #include "block/aio.h"
@@ -31,6 +32,12 @@ typedef struct IceDataPath IceDataPath;   /* hw/block/ice/datapath.h */
 #define VIRTIO_BLK_ICE_BOUNCE_LIMIT_DEFAULT     (32 * 1024 * 1024)
 #define VIRTIO_BLK_ICE_OFFLOAD_MIN_DEFAULT      (64 * 1024)
 
+/* "ice-payload": which request types carry the crypto payload */
+extern const PropertyInfo virtio_blk_ice_prop_payload;
+#define DEFINE_PROP_ICE_PAYLOAD(_name, _state, _field) \
+    DEFINE_PROP_SIGNED(_name, _state, _field, ICE_PAYLOAD_LAYOUT_SPEC, \
+                       virtio_blk_ice_prop_payload, IcePayloadLayout)
+
 /* Longest secret id the migration stream carries, with its NUL */
 #define VIRTIO_BLK_ICE_SECRET_ID_MAX    256
 
@@ -44,13 +51,14 @@ typedef struct VirtIOBlkIceSlotState {
     uint8_t *secret;            /* id of the secret object holding the key */
 } VirtIOBlkIceSlotState;
 
-/* Per-device state; the first five fields are properties */
+/* Per-device state; the first six fields are properties */
 typedef struct VirtIOBlkIce {
     uint8_t num_slots;          /* "ice-slots" */
     uint8_t slot_offset;        /* "ice-slot-offset" */
     char *preload;              /* "ice-preload", see virtio-blk-ice-keys.c */
     uint64_t bounce_limit;      /* "ice-bounce-limit" */
     uint64_t offload_min;       /* "x-ice-offload-min" */
+    IcePayloadLayout payload;   /* "ice-payload" */
     IceEngine *engine;          /* NULL unless ice=on */
     IceDataPath *datapath;      /* runs crypto requests */
     /*
