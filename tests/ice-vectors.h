@@ -253,6 +253,17 @@ static inline char *tohex(const uint8_t *buf, size_t len)
     return hex;
 }
 
+/* The row called @name; there is one */
+static inline const IceKat *ice_kat_find(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
+        if (!strcmp(kats[i].name, name)) {
+            return &kats[i];
+        }
+    }
+    g_assert_not_reached();
+}
+
 /* QAPI name and key bits of a row, for ice-program-slot */
 static inline const char *ice_kat_alg(const IceKat *t)
 {

@@ -479,18 +479,12 @@ static void test_in_flight(void *obj, void *data, QGuestAllocator *alloc)
     QVirtioBlk *blk = obj;
     IceEnv *env = data;
     QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
-    const IceKat *v10 = NULL, *v4 = NULL;
+    const IceKat *v10 = ice_kat_find("xts-256/ieee1619-v10");
+    const IceKat *v4 = ice_kat_find("xts-128/ieee1619-v4");
     IceReq r[4];
     uint8_t pt[4][512], img[512];
     size_t ct_len;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
-        if (!strcmp(kats[i].name, "xts-256/ieee1619-v10")) {
-            v10 = &kats[i];
-        } else if (!strcmp(kats[i].name, "xts-128/ieee1619-v4")) {
-            v4 = &kats[i];
-        }
-    }
     ice_program_kat(v10, 5, "k-v10");
     ice_program_kat(v4, 6, "k-v4");
 
@@ -1064,11 +1058,7 @@ static void test_preload(void *obj, void *data, QGuestAllocator *alloc)
     size_t ct_len;
 
     /* boot-key is the NIST SP 800-38A AES-128 key */
-    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
-        if (!strcmp(kats[i].name, "ecb-128/sp800-38a-f.1.1")) {
-            t = &kats[i];
-        }
-    }
+    t = ice_kat_find("ecb-128/sp800-38a-f.1.1");
     ct = unhex(t->ct, &ct_len);
     ice_kat_plaintext(t, buf, sizeof(buf));
     g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, 4096, buf,
@@ -1160,11 +1150,7 @@ static void test_stop_restart(void *obj, void *data, QGuestAllocator *alloc)
     int resumed;
     IceReq r;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(kats); i++) {
-        if (!strcmp(kats[i].name, "xts-128/ieee1619-v4")) {
-            t = &kats[i];
-        }
-    }
+    t = ice_kat_find("xts-128/ieee1619-v4");
     ct = unhex(t->ct, &ct_len);
     ice_program_kat(t, 4, "k-stop");
     ice_kat_plaintext(t, pt, sizeof(pt));

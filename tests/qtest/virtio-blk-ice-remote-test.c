@@ -1,0 +1,204 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest: remote storage behind an inline crypto engine sees only ciphertext
+ *
+ * The ice=on device's backing node is an NBD client connected over a Unix
+ * socket to a qemu-storage-daemon that exports a raw image.  The keys live
+ * in the VM's QEMU only.  After the guest writes through a slot, the image
+ * on the storage side holds exactly the standard ciphertext and none of the
+ * plaintext; reads through the slot return the plaintext.  The same holds
+ * for any other remote protocol of QEMU's block layer (Ceph RBD, iSCSI).
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "tests/ice-vectors.h"
+#include "libqos/virtio-blk-ice.h"
+
+#define IMG_SIZE        (4 * 1024 * 1024)
+#define DEVFN           QPCI_DEVFN(4, 0)
+#define BIG_OFFSET      (1024 * 1024)
+#define BIG_LEN         (2 * 1024 * 1024)    /* two chunks */
+
+typedef struct StorageDaemon {
+    GPid pid;
+    char *sock;
+} StorageDaemon;
+
+/* On a failed assertion too: the daemon must not outlive the test */
+static void storage_daemon_kill(void *opaque)
+{
+    StorageDaemon *sd = opaque;
+
+    kill(sd->pid, SIGTERM);
+    unlink(sd->sock);
+}
+
+/* Export @img read-write over NBD, as "disk", on a Unix socket */
+static void storage_daemon_start(StorageDaemon *sd, const char *img)
+{
+    const char *bin = g_getenv("QTEST_QEMU_STORAGE_DAEMON_BINARY");
+    g_autofree char *blockdev = NULL, *server = NULL;
+    g_autoptr(GError) err = NULL;
+    gint64 deadline;
+
+    if (!bin) {
+        bin = "./storage-daemon/qemu-storage-daemon";
+    }
+    g_assert_true(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE));
+    sd->sock = g_strdup_printf("%s/ice-nbd-%d.sock", g_get_tmp_dir(),
+                               getpid());
+    unlink(sd->sock);
+    blockdev = g_strdup_printf("driver=file,node-name=file0,filename=%s",
+                               img);
+    server = g_strdup_printf("addr.type=unix,addr.path=%s", sd->sock);
+    {
+        const char *argv[] = {
+            bin, "--blockdev", blockdev, "--nbd-server", server,
+            "--export", "type=nbd,id=exp0,node-name=file0,name=disk,"
+            "writable=on", NULL
+        };
+
+        g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                    G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                    &sd->pid, &err));
+    }
+    qtest_add_abrt_handler(storage_daemon_kill, sd);
+    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!g_file_test(sd->sock, G_FILE_TEST_EXISTS)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(10 * 1000);
+    }
+}
+
+static void storage_daemon_stop(StorageDaemon *sd)
+{
+    int status;
+
+    qtest_remove_abrt_handler(sd);
+    kill(sd->pid, SIGTERM);
+    g_assert_cmpint(waitpid(sd->pid, &status, 0), ==, sd->pid);
+    g_spawn_close_pid(sd->pid);
+    unlink(sd->sock);
+    g_free(sd->sock);
+}
+
+static guint block_hash(gconstpointer p)
+{
+    return ldl_he_p(p) ^ ldl_he_p((const uint8_t *)p + 12);
+}
+
+static gboolean block_equal(gconstpointer a, gconstpointer b)
+{
+    return !memcmp(a, b, 16);
+}
+
+/*
+ * Is any 16-byte block of @pt that is not all zero one of the 16-byte
+ * blocks of @hay?  (Data lands on the disk in whole AES blocks.)
+ */
+static bool leaks_plaintext(const uint8_t *hay, size_t hay_len,
+                            const uint8_t *pt, size_t len)
+{
+    static const uint8_t zero[16];
+    g_autoptr(GHashTable) blocks = g_hash_table_new(block_hash, block_equal);
+
+    for (size_t off = 0; off + 16 <= hay_len; off += 16) {
+        g_hash_table_add(blocks, (gpointer)(hay + off));
+    }
+    for (size_t off = 0; off + 16 <= len; off += 16) {
+        if (memcmp(pt + off, zero, 16) &&
+            g_hash_table_contains(blocks, pt + off)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint8_t rw(QOSState *qs, IcePciDisk *d, uint32_t type, uint64_t off,
+                  uint8_t *buf, size_t len, uint8_t activate, uint64_t dun)
+{
+    IceReq r = { .type = type, .sector = off / 512, .payload = true,
+                 .slot = 3, .activate = activate, .dun = dun,
+                 .data = buf, .len = len };
+
+    return ice_req_do(qs->qts, d->dev, &qs->alloc, d->vq, &r);
+}
+
+static void test_nbd_sees_ciphertext(void)
+{
+    const IceKat *t = ice_kat_find("xts-256/ieee1619-v10");
+    size_t len = (size_t)t->dus * t->units, ct_len;
+    g_autofree char *img = ice_image_create(IMG_SIZE);
+    g_autofree uint8_t *ct = unhex(t->ct, &ct_len);
+    g_autofree uint8_t *pt = g_malloc(len);
+    g_autofree uint8_t *buf = g_malloc(BIG_LEN);
+    g_autofree uint8_t *big = g_malloc(BIG_LEN);
+    g_autofree uint8_t *disk = g_malloc(IMG_SIZE);
+    IceReq flush = { .type = VIRTIO_BLK_T_FLUSH, .payload = true };
+    StorageDaemon sd;
+    IcePciDisk d;
+    QOSState *qs;
+
+    storage_daemon_start(&sd, img);
+    qs = qtest_pc_boot("-blockdev driver=nbd,node-name=nbd0,"
+                       "server.type=unix,server.path=%s,export=disk "
+                       "-device virtio-blk-pci,id=drv0,drive=nbd0,addr=04.0,"
+                       "ice=on", sd.sock);
+    ice_qmp_program_kat(qs->qts, "drv0", t, 3, "k3");
+    ice_pci_disk_start(&d, qs, DEVFN, true);
+    g_assert_true(d.ice);
+
+    /* The standard vector, then two chunks of a recognisable pattern */
+    ice_kat_plaintext(t, pt, len);
+    memcpy(buf, pt, len);
+    g_assert_cmpint(rw(qs, &d, VIRTIO_BLK_T_OUT, 0, buf, len, 1, t->dun), ==,
+                    VIRTIO_BLK_S_OK);
+    for (size_t i = 0; i < BIG_LEN; i++) {
+        big[i] = i % 4096 < 16 ? 0xa5 : (i * 2654435761u) >> 24;
+    }
+    memcpy(buf, big, BIG_LEN);
+    g_assert_cmpint(rw(qs, &d, VIRTIO_BLK_T_OUT, BIG_OFFSET, buf, BIG_LEN, 1,
+                       BIG_OFFSET / t->dus), ==, VIRTIO_BLK_S_OK);
+    g_assert_cmpint(ice_req_do(qs->qts, d.dev, &qs->alloc, d.vq, &flush), ==,
+                    VIRTIO_BLK_S_OK);
+
+    /* What the storage side holds */
+    ice_image_read(img, 0, disk, IMG_SIZE);
+    {
+        g_autofree char *hex = tohex(disk, ct_len);
+
+        g_assert_cmpstr(hex, ==, t->ct);
+    }
+    g_assert_false(leaks_plaintext(disk, IMG_SIZE, pt, len));
+    g_assert_false(leaks_plaintext(disk, IMG_SIZE, big, BIG_LEN));
+
+    /* Through the slot the guest reads its plaintext; without, the bytes */
+    memset(buf, 0, BIG_LEN);
+    g_assert_cmpint(rw(qs, &d, VIRTIO_BLK_T_IN, 0, buf, len, 1, t->dun), ==,
+                    VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, pt, len));
+    g_assert_cmpint(rw(qs, &d, VIRTIO_BLK_T_IN, BIG_OFFSET, buf, BIG_LEN, 1,
+                       BIG_OFFSET / t->dus), ==, VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, big, BIG_LEN));
+    g_assert_cmpint(rw(qs, &d, VIRTIO_BLK_T_IN, BIG_OFFSET, buf, BIG_LEN, 0,
+                       0), ==, VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, disk + BIG_OFFSET, BIG_LEN));
+
+    ice_pci_disk_stop(&d, qs);
+    qtest_shutdown(qs);
+    storage_daemon_stop(&sd);
+    unlink(img);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/virtio-blk-ice/remote/nbd-sees-ciphertext",
+                   test_nbd_sees_ciphertext);
+    return g_test_run();
+}
