@@ -713,7 +713,14 @@ static void test_all_types_other(void *obj, void *data,
     IceEnv *env = data;
     QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
     uint8_t ones[8192], id[20], caps[1 + 4 * 9];
+    QDict *rsp;
     IceReq r;
+
+    rsp = qtest_qmp(global_qtest, "{'execute': 'query-ice', 'arguments':"
+                    " { 'id': 'drv0' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "payload"),
+                    ==, "all-types");
+    qobject_unref(rsp);
 
     memset(ones, 0xff, sizeof(ones));
     for (uint8_t activate = 0; activate < 2; activate++) {
@@ -933,6 +940,7 @@ static void test_qmp(void *obj, void *data, QGuestAllocator *alloc)
     ret = qdict_get_qdict(rsp, "return");
     g_assert_cmpint(qdict_get_int(ret, "max-slots"), ==, 32);
     g_assert_cmpint(qdict_get_int(ret, "slot-offset"), ==, 0);
+    g_assert_cmpstr(qdict_get_str(ret, "payload"), ==, "spec");
     g_assert_cmpint(qlist_size(qdict_get_qlist(ret, "capabilities")), ==, 9);
     slots = qdict_get_qlist(ret, "slots");
     g_assert_cmpint(qlist_size(slots), ==, 2);

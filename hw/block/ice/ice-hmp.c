@@ -56,8 +56,9 @@ void hmp_info_ice(Monitor *mon, const QDict *qdict)
     if (hmp_handle_error(mon, err)) {
         return;
     }
-    monitor_printf(mon, "key slots %u to %u\n", info->slot_offset,
-                   info->slot_offset + info->max_slots - 1);
+    monitor_printf(mon, "key slots %u to %u, payload layout %s\n",
+                   info->slot_offset, info->slot_offset + info->max_slots - 1,
+                   IcePayloadLayout_str(info->payload));
     monitor_printf(mon, "capabilities:\n");
     for (IceCapabilityList *c = info->capabilities; c; c = c->next) {
         g_autofree char *sizes = NULL;

@@ -384,6 +384,7 @@ IceInfo *qmp_query_ice(const char *id, Error **errp)
     info = g_new0(IceInfo, 1);
     info->max_slots = s->ice.num_slots;
     info->slot_offset = s->ice.slot_offset;
+    info->payload = s->ice.payload;
 
     cap_tail = &info->capabilities;
     n = ice_engine_get_caps(s->ice.engine, caps, ARRAY_SIZE(caps));
