@@ -3,17 +3,16 @@
  *
  * virtio-blk inline crypto engine (VIRTIO_BLK_F_ICE): request path
  *
- * Parses the crypto payload, answers VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
- * checks crypto requests before any I/O is issued, and runs accepted ones
- * in a coroutine through the bounded data path of datapath.c.  Section
- * numbers ("decision N") refer to the device decisions in
- * docs/system/devices/virtio-blk-ice.rst.
+ * Reads the crypto payload, answers VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
+ * checks crypto requests before any I/O is issued (the transport-free
+ * rules of request.c), and runs accepted ones in a coroutine through the
+ * bounded data path of datapath.c.  Section numbers ("decision N") refer
+ * to the device decisions in docs/system/devices/virtio-blk-ice.rst.
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
-#include "qemu/log.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/core/qdev-prop-internal.h"
 #include "hw/virtio/virtio-access.h"
@@ -125,16 +124,13 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
     }
 
     /*
-     * Only IN, OUT and FLUSH carry the payload (decision 10), unless
-     * ice-payload=all-types asks for every type.  The type is masked as
-     * virtio_blk_handle_request() masks it, so that the legacy
-     * VIRTIO_BLK_T_FLUSH_OUT (5), which it handles as a FLUSH, carries the
-     * payload of a FLUSH too.
+     * The type is masked as virtio_blk_handle_request() masks it, so that
+     * the legacy VIRTIO_BLK_T_FLUSH_OUT (5), which it handles as a FLUSH,
+     * carries the payload of a FLUSH too.
      */
     type = virtio_ldl_p(vdev, &req->out.type) &
            ~(VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER);
-    if (req->dev->ice.payload == ICE_PAYLOAD_LAYOUT_SPEC &&
-        type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_FLUSH) {
+    if (!ice_request_carries_payload(req->dev->ice.payload, type)) {
         return 0;
     }
     if (iov_to_buf(out_iov, out_num, sizeof(req->out), &payload,
@@ -150,71 +146,11 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
     return sizeof(payload);
 }
 
-/*
- * Reject a crypto request: log it as a guest error and drop what it holds.
- * Returns false, so that virtio_blk_ice_check_rw() fails it with IOERR.
- */
-static bool G_GNUC_PRINTF(2, 3)
-virtio_blk_ice_reject(VirtIOBlockReq *req, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    qemu_log_mask(LOG_GUEST_ERROR, "virtio-blk: inline crypto request "
-                  "rejected: %s\n", msg);
-    virtio_blk_ice_release_request(req);
-    return false;
-}
-
 bool virtio_blk_ice_check_rw(VirtIOBlockReq *req)
 {
-    VirtIOBlock *s = req->dev;
-    VirtIOBlkIceReq *r = &req->ice;
-    uint64_t offset = (uint64_t)req->sector_num << BDRV_SECTOR_BITS;
-    uint64_t len = req->qiov.size;
-    Error *err = NULL;
-
-    /*
-     * A request restarted after werror/rerror=stop keeps the key it was
-     * accepted with, as long as the guest still names the same slot: a
-     * slot reprogrammed while the VM was stopped must not change it.
-     */
-    if (r->key && !(r->has_payload && r->activate == 1 &&
-                    r->slot == r->key_slot)) {
-        virtio_blk_ice_release_request(req);
-    }
-
-    /* Decision 2: activate 0 is plain I/O, 1 is crypto, anything else fails */
-    if (!r->has_payload || r->activate == 0) {
-        return true;
-    }
-    if (r->activate != 1) {
-        trace_virtio_blk_ice_err_activate(req, r->activate);
-        return virtio_blk_ice_reject(req, "activate is %u", r->activate);
-    }
-
-    /* Decision 4: slot in range and programmed, alignment, DUN range */
-    if (!r->key) {
-        r->key = ice_engine_get_key(s->ice.engine, r->slot, &err);
-        if (!r->key) {
-            trace_virtio_blk_ice_err_slot(req, r->slot);
-            virtio_blk_ice_reject(req, "%s", error_get_pretty(err));
-            error_free(err);
-            return false;
-        }
-        r->key_slot = r->slot;
-    }
-    if (!ice_key_check_request(r->key, offset, len, r->dun, &err)) {
-        trace_virtio_blk_ice_err_range(req, r->slot, offset, len, r->dun,
-                                       ice_key_config(r->key)->data_unit_size);
-        virtio_blk_ice_reject(req, "%s", error_get_pretty(err));
-        error_free(err);
-        return false;
-    }
-    return true;
+    return ice_request_check(&req->ice, req->dev->ice.engine,
+                             (uint64_t)req->sector_num << BDRV_SECTOR_BITS,
+                             req->qiov.size, req);
 }
 
 bool virtio_blk_ice_submit_rw(VirtIOBlockReq *req, bool is_write,
@@ -247,37 +183,30 @@ bool virtio_blk_ice_submit_rw(VirtIOBlockReq *req, bool is_write,
 
 void virtio_blk_ice_release_request(VirtIOBlockReq *req)
 {
-    ice_key_unref(req->ice.key);
-    req->ice.key = NULL;
+    ice_request_release(&req->ice);
 }
 
 uint8_t virtio_blk_ice_get_caps(VirtIOBlockReq *req, struct iovec *in_iov,
                                 unsigned in_num)
 {
-    VirtIOBlock *s = req->dev;
-    VirtIODevice *vdev = VIRTIO_DEVICE(s);
+    VirtIODevice *vdev = VIRTIO_DEVICE(req->dev);
     uint32_t caps[ICE_CAPS_MAX];
     uint8_t buf[1 + sizeof(caps)];
-    size_t len = iov_size(in_iov, in_num);
-    size_t n, count;
+    int count;
 
     /* Decision 7 */
-    if (!virtio_blk_ice_negotiated(s)) {
+    if (!virtio_blk_ice_negotiated(req->dev)) {
         return VIRTIO_BLK_S_UNSUPP;
     }
-    if (len < 1 || (len - 1) % 4) {
-        trace_virtio_blk_ice_err_caps_len(req, len);
-        qemu_log_mask(LOG_GUEST_ERROR, "virtio-blk: crypto capabilities "
-                      "buffer of %zu bytes is not 4n+1 bytes\n", len);
+    count = ice_request_caps(req->dev->ice.engine, iov_size(in_iov, in_num),
+                             caps, req);
+    if (count < 0) {
         return VIRTIO_BLK_S_IOERR;
     }
-    n = ice_engine_get_caps(s->ice.engine, caps, ARRAY_SIZE(caps));
-    count = MIN(MIN(n, ARRAY_SIZE(caps)), (len - 1) / 4);
     buf[0] = count;
-    for (size_t i = 0; i < count; i++) {
+    for (int i = 0; i < count; i++) {
         virtio_stl_p(vdev, buf + 1 + 4 * i, caps[i]);
     }
     iov_from_buf(in_iov, in_num, 0, buf, 1 + 4 * count);
-    trace_virtio_blk_ice_get_caps(req, len, count);
     return VIRTIO_BLK_S_OK;
 }

@@ -14,6 +14,7 @@
 #define HW_VIRTIO_BLK_ICE_H
 
 #include "hw/block/ice-engine.h"
+#include "hw/block/ice-request.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 
@@ -70,17 +71,10 @@ typedef struct VirtIOBlkIce {
 } VirtIOBlkIce;
 
 /*
- * Per-request state.  virtio_blk_init_request() zeroes it; the key is
- * dropped by virtio_blk_ice_release_request().
+ * Per-request state (hw/block/ice-request.h).  virtio_blk_init_request()
+ * zeroes it; the key is dropped by virtio_blk_ice_release_request().
  */
-typedef struct VirtIOBlkIceReq {
-    bool has_payload;           /* the header carried a crypto payload */
-    uint8_t slot;
-    uint8_t activate;
-    uint64_t dun;
-    IceKey *key;                /* held from acceptance to completion */
-    uint8_t key_slot;           /* the slot @key came from */
-} VirtIOBlkIceReq;
+typedef IceRequest VirtIOBlkIceReq;
 
 /**
  * virtio_blk_ice_realize:
