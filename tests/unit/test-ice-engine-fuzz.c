@@ -4,7 +4,7 @@
  * The inline crypto engine's fuzzing harness (tests/qtest/fuzz/
  * ice_engine_fuzz.c) on fixed inputs, in every make check
  *
- * Coverage-guided fuzzing needs a clang build (scripts/fuzz-engine).  This
+ * Coverage-guided fuzzing needs a clang build (scripts/fuzz-ice).  This
  * test runs the same harness, with its round-trip and layout assertions,
  * on inputs generated from a fixed seed: mostly well-formed programs (a
  * slot in range, a valid configuration with the right key length,

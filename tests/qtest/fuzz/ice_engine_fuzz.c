@@ -7,8 +7,13 @@
  * algorithm, key size, data unit size and key length (valid or not), and
  * run requests with any offset, length, DUN and scatter-gather layout.
  * Whatever the engine accepts must round-trip: decrypting what it
- * encrypted, through another layout, gives the plaintext back.  The
- * sanitizers catch the rest.  Built and run by scripts/fuzz-engine.
+ * encrypted, through another layout, gives the plaintext back, and the
+ * ciphertext does not depend on the layout.  The sanitizers catch the
+ * rest.  The input format is in ice_engine_fuzz.h.
+ *
+ * Two programs run it: the ice-engine-fuzz target of qemu-fuzz-x86_64
+ * (ice_engine_fuzz_target.c, run by scripts/fuzz-ice) and the unit test
+ * test-ice-engine-fuzz, which replays generated inputs in make check.
  */
 
 #include "qemu/osdep.h"
