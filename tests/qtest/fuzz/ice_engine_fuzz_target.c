@@ -7,13 +7,14 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/module.h"
 #include "fuzz.h"
 #include "ice_engine_fuzz.h"
 
-/* A machine is started anyway; the smallest one will do */
+/* A machine is started anyway (argv[0] first); the smallest one will do */
 static GString *ice_engine_fuzz_cmdline(FuzzTarget *t)
 {
-    return g_string_new("-machine none -nodefaults");
+    return g_string_new(TARGET_NAME " -machine none -nodefaults");
 }
 
 static void ice_engine_fuzz(QTestState *s, const unsigned char *data,

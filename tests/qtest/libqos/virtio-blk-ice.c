@@ -10,7 +10,7 @@
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_ring.h"
 #include "tests/ice-vectors.h"
-#include "libqos/virtio-blk-ice.h"
+#include "virtio-blk-ice.h"
 
 /* ---- disk images on the host ---- */
 

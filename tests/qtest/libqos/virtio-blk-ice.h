@@ -10,10 +10,10 @@
 #ifndef TESTS_QTEST_LIBQOS_VIRTIO_BLK_ICE_H
 #define TESTS_QTEST_LIBQOS_VIRTIO_BLK_ICE_H
 
-#include "libqtest.h"
-#include "libqos/libqos-pc.h"
-#include "libqos/virtio.h"
-#include "libqos/virtio-pci.h"
+#include "../libqtest.h"
+#include "libqos-pc.h"
+#include "virtio.h"
+#include "virtio-pci.h"
 
 typedef struct IceKat IceKat;
 
