@@ -582,20 +582,17 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
     g_test_message("ICE_FUZZ_SEED=%u ICE_FUZZ_COUNT=%u", seed, count);
     for (size_t i = 0; i < G_N_ELEMENTS(slots); i++) {
         g_autofree uint8_t *key = g_malloc(slots[i].key_len);
-        g_autofree char *b64 = NULL, *id = g_strdup_printf("hk%zu", i);
+        g_autofree char *id = g_strdup_printf("hk%zu", i);
+        g_autofree char *err = NULL;
 
         for (size_t j = 0; j < slots[i].key_len; j++) {
             key[j] = g_rand_int(rnd);
         }
-        b64 = g_base64_encode(key, slots[i].key_len);
-        qtest_qmp_assert_success(global_qtest,
-            "{'execute': 'object-add', 'arguments': {'qom-type': 'secret',"
-            " 'id': %s, 'format': 'base64', 'data': %s}}", id, b64);
-        qtest_qmp_assert_success(global_qtest,
-            "{'execute': 'ice-program-slot', 'arguments': {'id': 'drv0',"
-            " 'slot': %u, 'algorithm': %s, 'key-size': %u,"
-            " 'data-unit-size': %u, 'key-secret': %s}}", slots[i].slot,
-            slots[i].alg, slots[i].bits, slots[i].dus, id);
+        ice_qmp_add_secret(global_qtest, id, key, slots[i].key_len);
+        err = ice_qmp_program_slot(global_qtest, "drv0", slots[i].slot,
+                                   slots[i].alg, slots[i].bits,
+                                   slots[i].dus, id);
+        g_assert_cmpstr(err, ==, NULL);
     }
     memset(m->enc, -1, sizeof(m->enc));
     driver_start(&d);

@@ -76,13 +76,20 @@ static char *make_image(void)
     return ice_image_create(IMG_SIZE);
 }
 
-/* Slot 7: AES-256-XTS, 4 KiB data units, the key of secret mk */
-static void program_slot(QTestState *qts)
+/* Program @slot of drv0 with AES-XTS, 4 KiB data units, @secret's key */
+static void program_xts(QTestState *qts, unsigned slot, unsigned bits,
+                        const char *secret)
 {
-    g_autofree char *err = ice_qmp_program_slot(qts, "drv0", 7, "aes-xts",
-                                                256, 4096, "mk");
+    g_autofree char *err = ice_qmp_program_slot(qts, "drv0", slot, "aes-xts",
+                                                bits, 4096, secret);
 
     g_assert_cmpstr(err, ==, NULL);
+}
+
+/* Slot 7: AES-256-XTS, the key of secret mk */
+static void program_slot(QTestState *qts)
+{
+    program_xts(qts, 7, 256, "mk");
 }
 
 /* An image and a socket for one migration */
@@ -428,11 +435,7 @@ static void churn_slot9(QTestState *qts, int step)
                                  " 'arguments': {'id': 'drv0', 'slot': 9}}");
         return;
     }
-    qtest_qmp_assert_success(qts, "{'execute': 'ice-program-slot',"
-                             " 'arguments': {'id': 'drv0', 'slot': 9,"
-                             " 'algorithm': 'aes-xts', 'key-size': 128,"
-                             " 'data-unit-size': 4096, 'key-secret': %s}}",
-                             step % 3 ? "k9b" : "k9a");
+    program_xts(qts, 9, 128, step % 3 ? "k9b" : "k9a");
 }
 
 /*
@@ -682,11 +685,7 @@ static void wait_paused_on_error(QTestState *qts)
 
 static void reprogram_slot7_with_key2(QTestState *qts)
 {
-    qtest_qmp_assert_success(qts, "{'execute': 'ice-program-slot',"
-                             " 'arguments': { 'id': 'drv0', 'slot': 7,"
-                             " 'algorithm': 'aes-xts', 'key-size': 256,"
-                             " 'data-unit-size': 4096,"
-                             " 'key-secret': 'mk2' } }");
+    program_xts(qts, 7, 256, "mk2");
 }
 
 /*
@@ -733,10 +732,7 @@ static void test_restart_keeps_key(const void *opaque)
     uint8_t pt[4096], buf[4096];
 
     program_slot(s.qs->qts);
-    qtest_qmp_assert_success(s.qs->qts, "{'execute': 'ice-program-slot',"
-                             " 'arguments': { 'id': 'drv0', 'slot': 8,"
-                             " 'algorithm': 'aes-xts', 'key-size': 256,"
-                             " 'data-unit-size': 4096, 'key-secret': 'mk' } }");
+    program_xts(s.qs->qts, 8, 256, "mk");
     start_driver(&s);
     for (size_t i = 0; i < sizeof(pt); i++) {
         pt[i] = i * 7 + 1;

@@ -49,7 +49,6 @@ bool ice_request_check(IceRequest *r, IceEngine *engine, uint64_t offset,
                        uint64_t len, const void *trace_id)
 {
     Error *err = NULL;
-    bool ok;
 
     /*
      * A request restarted after werror/rerror=stop keeps the key it was
@@ -75,18 +74,18 @@ bool ice_request_check(IceRequest *r, IceEngine *engine, uint64_t offset,
         r->key = ice_engine_get_key(engine, r->slot, &err);
         if (!r->key) {
             trace_ice_request_err_slot(trace_id, r->slot);
-            ok = ice_request_reject(r, "%s", error_get_pretty(err));
+            ice_request_reject(r, "%s", error_get_pretty(err));
             error_free(err);
-            return ok;
+            return false;
         }
         r->key_slot = r->slot;
     }
     if (!ice_key_check_request(r->key, offset, len, r->dun, &err)) {
         trace_ice_request_err_range(trace_id, r->slot, offset, len, r->dun,
                                     ice_key_config(r->key)->data_unit_size);
-        ok = ice_request_reject(r, "%s", error_get_pretty(err));
+        ice_request_reject(r, "%s", error_get_pretty(err));
         error_free(err);
-        return ok;
+        return false;
     }
     return true;
 }
