@@ -1,28 +1,18 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Inline crypto engine QMP commands for builds without virtio-blk
+ * Inline crypto engine: programs without the virtio-blk device (such as
+ * qemu-storage-daemon) find engines only among block exports
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qapi/qapi-commands-ice.h"
+#include "hw/block/ice-host.h"
 
-void qmp_ice_program_slot(const char *id, uint8_t slot,
-                          IceCryptoAlgorithm algorithm, uint16_t key_size,
-                          uint32_t data_unit_size, const char *key_secret,
-                          Error **errp)
+IceEngine *virtio_blk_ice_find_engine(const char *id,
+                                      IcePayloadLayout *payload,
+                                      Error **errp)
 {
-    error_setg(errp, "this QEMU has no virtio-blk inline crypto engine");
-}
-
-void qmp_ice_evict_slot(const char *id, uint8_t slot, Error **errp)
-{
-    error_setg(errp, "this QEMU has no virtio-blk inline crypto engine");
-}
-
-IceInfo *qmp_query_ice(const char *id, Error **errp)
-{
-    error_setg(errp, "this QEMU has no virtio-blk inline crypto engine");
+    error_setg(errp, "No block export '%s' with ice=on", id);
     return NULL;
 }

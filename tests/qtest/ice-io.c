@@ -313,13 +313,17 @@ static void usage(void)
 {
     printf(
 "Usage: ice-io -i IMAGE [options] [-c COMMAND]...\n"
+"       ice-io -u SOCKET [options] [-c COMMAND]...\n"
 "Start QEMU with IMAGE on a virtio-blk-pci disk under qtest and act as its\n"
 "guest driver.  Without -c, commands are read from standard input.\n"
 "\n"
 "  -i IMAGE     raw disk image\n"
+"  -u SOCKET    a vhost-user-blk-pci disk connected to the vhost-user\n"
+"               socket SOCKET, e.g. a qemu-storage-daemon export with\n"
+"               ice=on (guest RAM is shared memory)\n"
 "  -q QEMU      QEMU binary (default: $QTEST_QEMU_BINARY, else the\n"
 "               qemu-system-x86_64 of the build this tool belongs to)\n"
-"  -d PROPS     virtio-blk-pci properties (default: ice=on)\n"
+"  -d PROPS     the disk's properties (default: ice=on)\n"
 "  -a ARGS      more QEMU arguments, e.g. \"-object secret,...\"\n"
 "  -N           do not accept VIRTIO_BLK_F_ICE (16-byte headers)\n"
 "  -v           show the QEMU command line\n"
@@ -343,16 +347,20 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *image = NULL, *qemu = NULL, *props = "ice=on", *args = "";
+    const char *vhost_user = NULL;
     g_autoptr(GPtrArray) cmds = g_ptr_array_new();
     bool accept_ice = true;
     int opt, ret = 0;
     IceIo io = { 0 };
 
     g_set_print_handler(print_handler);
-    while ((opt = getopt(argc, argv, "i:q:d:a:Nvc:h")) != -1) {
+    while ((opt = getopt(argc, argv, "i:u:q:d:a:Nvc:h")) != -1) {
         switch (opt) {
         case 'i':
             image = optarg;
+            break;
+        case 'u':
+            vhost_user = optarg;
             break;
         case 'q':
             qemu = optarg;
@@ -380,7 +388,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!image) {
+    if (!image == !vhost_user) {
         usage();
         return 2;
     }
@@ -395,9 +403,19 @@ int main(int argc, char **argv)
         g_setenv("QTEST_QEMU_BINARY", bin, true);
     }
 
-    io.qs = qtest_pc_boot("-drive if=none,id=drive0,file=%s,format=raw "
-                          "-device virtio-blk-pci,id=disk0,drive=drive0,"
-                          "addr=04.0,%s %s", image, props, args);
+    if (vhost_user) {
+        io.qs = qtest_pc_boot("-object memory-backend-shm,id=mem,size=256M "
+                              "-M memory-backend=mem -m 256M "
+                              "-chardev socket,id=vu0,path=%s "
+                              "-device vhost-user-blk-pci,id=disk0,"
+                              "chardev=vu0,addr=04.0,%s %s", vhost_user,
+                              props, args);
+    } else {
+        io.qs = qtest_pc_boot("-drive if=none,id=drive0,file=%s,format=raw "
+                              "-device virtio-blk-pci,id=disk0,"
+                              "drive=drive0,addr=04.0,%s %s", image, props,
+                              args);
+    }
     ice_pci_disk_start(&io.disk, io.qs, ICE_IO_DEVFN, accept_ice);
 
     if (cmds->len) {

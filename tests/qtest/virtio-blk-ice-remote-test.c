@@ -23,68 +23,22 @@
 #define BIG_OFFSET      (1024 * 1024)
 #define BIG_LEN         (2 * 1024 * 1024)    /* two chunks */
 
-typedef struct StorageDaemon {
-    GPid pid;
-    char *sock;
-} StorageDaemon;
-
-/* On a failed assertion too: the daemon must not outlive the test */
-static void storage_daemon_kill(void *opaque)
+/* Export @img read-write over NBD, as "disk", on the Unix socket @sock */
+static void storage_daemon_start(IceQsd *qsd, const char *img,
+                                 const char *sock)
 {
-    StorageDaemon *sd = opaque;
+    g_autofree char *blockdev = g_strdup_printf(
+        "driver=file,node-name=file0,filename=%s", img);
+    g_autofree char *server = g_strdup_printf(
+        "addr.type=unix,addr.path=%s", sock);
+    const char *args[] = {
+        "--blockdev", blockdev, "--nbd-server", server,
+        "--export", "type=nbd,id=exp0,node-name=file0,name=disk,writable=on",
+        NULL
+    };
 
-    kill(sd->pid, SIGTERM);
-    unlink(sd->sock);
-}
-
-/* Export @img read-write over NBD, as "disk", on a Unix socket */
-static void storage_daemon_start(StorageDaemon *sd, const char *img)
-{
-    const char *bin = g_getenv("QTEST_QEMU_STORAGE_DAEMON_BINARY");
-    g_autofree char *blockdev = NULL, *server = NULL;
-    g_autoptr(GError) err = NULL;
-    gint64 deadline;
-
-    if (!bin) {
-        bin = "./storage-daemon/qemu-storage-daemon";
-    }
-    g_assert_true(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE));
-    sd->sock = g_strdup_printf("%s/ice-nbd-%d.sock", g_get_tmp_dir(),
-                               getpid());
-    unlink(sd->sock);
-    blockdev = g_strdup_printf("driver=file,node-name=file0,filename=%s",
-                               img);
-    server = g_strdup_printf("addr.type=unix,addr.path=%s", sd->sock);
-    {
-        const char *argv[] = {
-            bin, "--blockdev", blockdev, "--nbd-server", server,
-            "--export", "type=nbd,id=exp0,node-name=file0,name=disk,"
-            "writable=on", NULL
-        };
-
-        g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                                    G_SPAWN_DO_NOT_REAP_CHILD |
-                                    G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                                    &sd->pid, &err));
-    }
-    qtest_add_abrt_handler(storage_daemon_kill, sd);
-    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (!g_file_test(sd->sock, G_FILE_TEST_EXISTS)) {
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(10 * 1000);
-    }
-}
-
-static void storage_daemon_stop(StorageDaemon *sd)
-{
-    int status;
-
-    qtest_remove_abrt_handler(sd);
-    kill(sd->pid, SIGTERM);
-    g_assert_cmpint(waitpid(sd->pid, &status, 0), ==, sd->pid);
-    g_spawn_close_pid(sd->pid);
-    unlink(sd->sock);
-    g_free(sd->sock);
+    unlink(sock);
+    ice_qsd_start(qsd, args);
 }
 
 static guint block_hash(gconstpointer p)
@@ -140,15 +94,17 @@ static void test_nbd_sees_ciphertext(void)
     g_autofree uint8_t *big = g_malloc(BIG_LEN);
     g_autofree uint8_t *disk = g_malloc(IMG_SIZE);
     IceReq flush = { .type = VIRTIO_BLK_T_FLUSH, .payload = true };
-    StorageDaemon sd;
+    g_autofree char *sock = g_strdup_printf("%s/ice-nbd-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    IceQsd qsd = { 0 };
     IcePciDisk d;
     QOSState *qs;
 
-    storage_daemon_start(&sd, img);
+    storage_daemon_start(&qsd, img, sock);
     qs = qtest_pc_boot("-blockdev driver=nbd,node-name=nbd0,"
                        "server.type=unix,server.path=%s,export=disk "
                        "-device virtio-blk-pci,id=drv0,drive=nbd0,addr=04.0,"
-                       "ice=on", sd.sock);
+                       "ice=on", sock);
     ice_qmp_program_kat(qs->qts, "drv0", t, 3, "k3");
     ice_pci_disk_start(&d, qs, DEVFN, true);
     g_assert_true(d.ice);
@@ -191,7 +147,9 @@ static void test_nbd_sees_ciphertext(void)
 
     ice_pci_disk_stop(&d, qs);
     qtest_shutdown(qs);
-    storage_daemon_stop(&sd);
+    ice_qsd_stop(&qsd);
+    g_free(qsd.qmp_path);
+    unlink(sock);
     unlink(img);
 }
 

@@ -15,6 +15,7 @@
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "qobject/qstring.h"
 #include "qobject/qjson.h"
 #include "standard-headers/linux/virtio_blk.h"
@@ -27,6 +28,7 @@
 #define ICE_TIMEOUT_US      ICE_REQ_TIMEOUT_US
 #define CFG_CRYPTO          96      /* offset of crypto.slot_info */
 #define DEV_ID              "drv0"  /* the id libqos gives the device */
+#define EXPORT_ID           "exp0"  /* the vhost-user-blk export's id */
 
 typedef struct IceEnv {
     char *img;                      /* host path of the disk image */
@@ -34,6 +36,12 @@ typedef struct IceEnv {
 } IceEnv;
 
 /* ---- set-up ---- */
+
+/*
+ * The qemu-storage-daemon whose vhost-user-blk export the current test
+ * drives, or NULL for a virtio-blk device: keys go where the engine is
+ */
+static IceQsd *key_qsd;
 
 static void ice_env_free(void *opaque)
 {
@@ -139,13 +147,21 @@ static uint8_t ice_rw(QVirtioDevice *dev, QGuestAllocator *alloc,
 
 static void ice_add_secret(const char *id, const uint8_t *key, size_t len)
 {
-    ice_qmp_add_secret(global_qtest, id, key, len);
+    if (key_qsd) {
+        ice_qsd_add_secret(key_qsd, id, key, len);
+    } else {
+        ice_qmp_add_secret(global_qtest, id, key, len);
+    }
 }
 
 /* Program a slot; returns NULL or the error description */
 static char *ice_program(unsigned slot, const char *alg, unsigned bits,
                          unsigned dus, const char *secret)
 {
+    if (key_qsd) {
+        return ice_qsd_program_slot(key_qsd, EXPORT_ID, slot, alg, bits, dus,
+                                    secret);
+    }
     return ice_qmp_program_slot(global_qtest, DEV_ID, slot, alg, bits, dus,
                                 secret);
 }
@@ -161,7 +177,11 @@ static void ice_program_ok(unsigned slot, const char *alg, unsigned bits,
 /* Load a vector's key under @name and program it into @slot */
 static void ice_program_kat(const IceKat *t, unsigned slot, const char *name)
 {
-    ice_qmp_program_kat(global_qtest, DEV_ID, t, slot, name);
+    if (key_qsd) {
+        ice_qsd_program_kat(key_qsd, EXPORT_ID, t, slot, name);
+    } else {
+        ice_qmp_program_kat(global_qtest, DEV_ID, t, slot, name);
+    }
 }
 
 /* ---- negotiation and configuration ---- */
@@ -1203,6 +1223,167 @@ static void *ice_setup_iothread(GString *cmd_line, void *arg)
                           "-object iothread,id=io0");
 }
 
+/* ---- the same tests against a vhost-user-blk export ---- */
+
+static void ice_vhost_user_stop(void *opaque)
+{
+    IceQsd *qsd = opaque;
+
+    /* QEMU first, so that it does not see its back end go away */
+    qtest_kill_qemu(global_qtest);
+    ice_qsd_stop(qsd);
+    key_qsd = NULL;
+    g_free(qsd->qmp_path);
+    g_free(qsd);
+}
+
+/*
+ * vhost-user-blk-pci,ice=on (the id and chardev libqos gives it) connected
+ * to a qemu-storage-daemon export of the image with ice=on; guest RAM is
+ * shared memory, as vhost-user needs.  @arg: more export options, or NULL.
+ */
+static void *ice_setup_vhost_user(GString *cmd_line, void *arg)
+{
+    IceEnv *env = g_new0(IceEnv, 1);
+    IceQsd *qsd = g_new0(IceQsd, 1);
+    g_autofree char *sock = g_strdup_printf("%s/ice-vu-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *blockdev = NULL, *export = NULL;
+    const char *args[5] = { "--blockdev", NULL, "--export", NULL, NULL };
+
+    env->img = ice_image_create(IMG_SIZE);
+    g_test_queue_destroy(ice_env_free, env);
+    blockdev = g_strdup_printf("driver=file,node-name=disk0,filename=%s",
+                               env->img);
+    export = g_strdup_printf("type=vhost-user-blk,id=" EXPORT_ID ","
+                             "node-name=disk0,addr.type=unix,addr.path=%s,"
+                             "writable=on,ice=on%s", sock,
+                             arg ? (const char *)arg : "");
+    args[1] = blockdev;
+    args[3] = export;
+    unlink(sock);
+    ice_qsd_start(qsd, args);
+    key_qsd = qsd;
+    g_test_queue_destroy(ice_vhost_user_stop, qsd);
+
+    g_string_append_printf(cmd_line,
+                           " -object memory-backend-shm,id=mem,size=256M"
+                           " -M memory-backend=mem -m 256M"
+                           " -chardev socket,id=char1,path=%s"
+                           " -global vhost-user-blk.ice=on", sock);
+    return env;
+}
+
+/* The number of programmed slots query-ice shows on the daemon */
+static size_t vu_query_slots(void)
+{
+    QDict *rsp = ice_qsd_qmp(key_qsd, "{'execute': 'query-ice', "
+                             "'arguments': {'id': '" EXPORT_ID "'}}");
+    size_t n = qlist_size(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                                          "slots"));
+
+    qobject_unref(rsp);
+    return n;
+}
+
+/*
+ * The daemon's QMP evicts and reprograms the slot that rounds of crypto
+ * writes in flight use: every request completes, with OK (accepted with
+ * the key its slot held) or IOERR (the slot was empty), query-ice shows
+ * the slot as QMP left it, and afterwards the slot gives the standard
+ * ciphertext.
+ */
+static void test_vu_qmp_under_io(void *obj, void *data,
+                                 QGuestAllocator *alloc)
+{
+    enum { N = 16, LEN = 64 * 1024, ROUNDS = 8 };
+    QVirtioBlk *blk = obj;
+    IceEnv *env = data;
+    QVirtQueue *vq = ice_start(blk->vdev, alloc, true);
+    const IceKat *v10 = ice_kat_find("xts-256/ieee1619-v10");
+    size_t len = (size_t)v10->dus * v10->units, ct_len;
+    g_autofree uint8_t *bufs = g_malloc0(N * LEN);
+    g_autofree uint8_t *pt = g_malloc(len);
+    g_autofree uint8_t *img = g_malloc(len);
+    g_autofree uint8_t *ct = unhex(v10->ct, &ct_len);
+    unsigned ok = 0, ioerr = 0;
+    IceReq r[N];
+
+    ice_program_kat(v10, 5, "k-v10");
+    for (int round = 0; round < ROUNDS; round++) {
+        g_autofree char *err = NULL;
+
+        for (int i = 0; i < N; i++) {
+            r[i] = (IceReq) { .type = VIRTIO_BLK_T_OUT,
+                              .sector = i * (LEN / 512), .payload = true,
+                              .slot = 5, .activate = 1,
+                              .dun = i * (LEN / v10->dus),
+                              .data = bufs + i * LEN, .len = LEN };
+            ice_submit(blk->vdev, alloc, vq, &r[i]);
+        }
+        if (round % 2) {
+            qobject_unref(ice_qsd_qmp(key_qsd, "{'execute': "
+                                      "'ice-program-slot', 'arguments': {"
+                                      "'id': '" EXPORT_ID "', 'slot': 5, "
+                                      "'algorithm': 'aes-xts', "
+                                      "'key-size': 256, "
+                                      "'data-unit-size': %u, "
+                                      "'key-secret': 'k-v10'}}", v10->dus));
+        } else {
+            err = ice_qmp_error_of(ice_qsd_qmp(key_qsd, "{'execute': "
+                                   "'ice-evict-slot', 'arguments': {"
+                                   "'id': '" EXPORT_ID "', 'slot': 5}}"));
+            g_assert_cmpstr(err, ==, NULL);
+        }
+        ice_wait_all(blk->vdev, vq, r, N);
+        for (int i = 0; i < N; i++) {
+            uint8_t status = ice_finish(alloc, &r[i]);
+
+            g_assert_true(status == VIRTIO_BLK_S_OK ||
+                          status == VIRTIO_BLK_S_IOERR);
+            ok += status == VIRTIO_BLK_S_OK;
+            ioerr += status == VIRTIO_BLK_S_IOERR;
+        }
+        g_assert_cmpuint(vu_query_slots(), ==, round % 2);
+    }
+    g_test_message("%u requests OK, %u IOERR", ok, ioerr);
+    g_assert_cmpuint(ok + ioerr, ==, N * ROUNDS);
+
+    /* The slot QMP programmed last gives the standard ciphertext */
+    ice_kat_plaintext(v10, pt, len);
+    memcpy(img, pt, len);
+    g_assert_cmpint(ice_rw(blk->vdev, alloc, vq, VIRTIO_BLK_T_OUT, 0, img,
+                           len, 5, 1, v10->dun, NULL), ==, VIRTIO_BLK_S_OK);
+    ice_image_read(env->img, 0, img, len);
+    g_assert(!memcmp(img, ct, ct_len));
+    qvirtqueue_cleanup(blk->vdev->bus, vq, alloc);
+}
+
+static void register_vhost_user_ice_test(void)
+{
+    QOSGraphTestOptions vu = { .before = ice_setup_vhost_user };
+    QOSGraphTestOptions vu_all = { .before = ice_setup_vhost_user,
+                                   .arg = (void *)",ice-payload=all-types" };
+
+    qos_add_test("ice/vhost-user/config-default", "vhost-user-blk",
+                 test_config_default, &vu);
+    qos_add_test("ice/vhost-user/not-accepted", "vhost-user-blk",
+                 test_not_accepted, &vu);
+    qos_add_test("ice/vhost-user/caps", "vhost-user-blk", test_caps, &vu);
+    qos_add_test("ice/vhost-user/known-answers", "vhost-user-blk", test_kat,
+                 &vu);
+    qos_add_test("ice/vhost-user/in-flight", "vhost-user-blk",
+                 test_in_flight, &vu);
+    qos_add_test("ice/vhost-user/reject", "vhost-user-blk", test_reject,
+                 &vu);
+    qos_add_test("ice/vhost-user/chunks", "vhost-user-blk", test_chunks,
+                 &vu);
+    qos_add_test("ice/vhost-user/qmp-under-io", "vhost-user-blk",
+                 test_vu_qmp_under_io, &vu);
+    qos_add_test("ice/vhost-user/all-types/known-answers", "vhost-user-blk",
+                 test_kat, &vu_all);
+}
+
 static void register_virtio_blk_ice_test(void)
 {
     QOSGraphTestOptions on = { .before = ice_setup, .arg = (void *)"ice=on" };
@@ -1259,3 +1440,4 @@ static void register_virtio_blk_ice_test(void)
 }
 
 libqos_init(register_virtio_blk_ice_test);
+libqos_init(register_vhost_user_ice_test);

@@ -200,26 +200,45 @@ static int coroutine_fn ice_co_read(IceRw *rw)
     return ret < 0 ? ret : 0;
 }
 
-static void coroutine_fn ice_co_rw_entry(void *opaque)
+/*
+ * Run @rw and call its callback, if any, while the request still counts
+ * in flight: it takes several steps, and drain must wait for all of them.
+ */
+static int coroutine_fn ice_co_rw_run(IceRw *rw)
 {
-    IceRw *rw = opaque;
     BlockBackend *blk = rw->dp->blk;
     int ret;
 
-    /*
-     * The request takes several steps; drain must wait for all of them,
-     * up to and including its completion.
-     */
     if (rw->is_write) {
         blk_co_start_request(blk);
         ret = ice_co_write(rw);
-        rw->cb(rw->opaque, ret);
-        blk_end_request(blk);
     } else {
         ret = ice_co_read(rw);
+    }
+    if (rw->cb) {
         rw->cb(rw->opaque, ret);
+    }
+    if (rw->is_write) {
+        blk_end_request(blk);
+    } else {
         blk_dec_in_flight(blk);
     }
+    return ret;
+}
+
+int coroutine_fn ice_co_rw(const IceRw *rw)
+{
+    IceRw copy = *rw;
+
+    copy.cb = NULL;
+    return ice_co_rw_run(&copy);
+}
+
+static void coroutine_fn ice_co_rw_entry(void *opaque)
+{
+    IceRw *rw = opaque;
+
+    ice_co_rw_run(rw);
     g_free(rw);
 }
 

@@ -67,7 +67,7 @@ void ice_datapath_free(IceDataPath *dp);
  *              registered guest RAM); writes come from bounce memory and
  *              take none
  * @cb: called once with @opaque and 0 or a negative errno, while the
- *      request still counts as in flight on @dp->blk
+ *      request still counts as in flight on @dp->blk (ice_rw_start() only)
  * @opaque: for @cb
  *
  * A crypto request.  A failed write chunk ends the request, with the
@@ -95,5 +95,16 @@ typedef struct IceRw {
  * @rw->dp->blk waits for the whole request, @rw->cb included.
  */
 void ice_rw_start(const IceRw *rw);
+
+/**
+ * ice_co_rw:
+ * @rw: the request; its @cb and @opaque are not used
+ *
+ * Run @rw in the calling coroutine, whose AioContext must be
+ * @rw->dp->blk's.
+ *
+ * Returns: 0 or a negative errno value
+ */
+int coroutine_fn ice_co_rw(const IceRw *rw);
 
 #endif /* HW_BLOCK_ICE_DATAPATH_H */

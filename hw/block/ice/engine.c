@@ -313,7 +313,7 @@ bool ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp)
 
 static void ice_cipher_set_free(IceCipherSet *cs)
 {
-    /* The backend frees the expanded keys; libgcrypt also wipes them */
+    /* The backend frees the expanded keys (see the security notes) */
     qcrypto_cipher_free(cs->data);
     qcrypto_cipher_free(cs->ivgen);
     if (cs->scratch) {

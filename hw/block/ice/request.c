@@ -8,6 +8,8 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/bswap.h"
+#include "qemu/iov.h"
 #include "qemu/log.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "hw/block/ice-request.h"
@@ -21,6 +23,32 @@ bool ice_request_carries_payload(IcePayloadLayout layout, uint32_t type)
      */
     return layout == ICE_PAYLOAD_LAYOUT_ALL_TYPES ||
            type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_FLUSH;
+}
+
+int ice_request_parse_payload(IceRequest *r, IcePayloadLayout layout,
+                              uint32_t type, const struct iovec *out_iov,
+                              unsigned out_num, bool big_endian)
+{
+    struct virtio_blk_crypto_payload payload;
+    uint64_t dun;
+
+    r->has_payload = false;
+    if (!ice_request_carries_payload(layout, type)) {
+        return 0;
+    }
+    if (iov_to_buf(out_iov, out_num, sizeof(struct virtio_blk_outhdr),
+                   &payload, sizeof(payload)) != sizeof(payload)) {
+        return -EINVAL;
+    }
+
+    /* Decisions 6 and 8: reserved fields are ignored, fields byte-swapped */
+    dun = big_endian ? ldq_be_p(&payload.data_unit_num) :
+                       ldq_le_p(&payload.data_unit_num);
+    r->has_payload = true;
+    r->slot = payload.slot;
+    r->activate = payload.activate;
+    r->dun = dun;
+    return sizeof(payload);
 }
 
 void ice_request_release(IceRequest *r)
@@ -90,9 +118,13 @@ bool ice_request_check(IceRequest *r, IceEngine *engine, uint64_t offset,
     return true;
 }
 
-int ice_request_caps(IceEngine *engine, size_t len,
-                     uint32_t caps[ICE_CAPS_MAX], const void *trace_id)
+uint8_t ice_request_get_caps(IceEngine *engine, const struct iovec *in_iov,
+                             unsigned in_num, bool big_endian,
+                             const void *trace_id)
 {
+    size_t len = iov_size(in_iov, in_num);
+    uint32_t caps[ICE_CAPS_MAX];
+    uint8_t buf[1 + sizeof(caps)];
     size_t n;
 
     /* Decision 7: a count byte, then as many whole words as fit */
@@ -100,10 +132,20 @@ int ice_request_caps(IceEngine *engine, size_t len,
         trace_ice_request_err_caps_len(trace_id, len);
         qemu_log_mask(LOG_GUEST_ERROR, "virtio-blk: crypto capabilities "
                       "buffer of %zu bytes is not 4n+1 bytes\n", len);
-        return -1;
+        return VIRTIO_BLK_S_IOERR;
     }
     n = ice_engine_get_caps(engine, caps, ICE_CAPS_MAX);
     n = MIN(MIN(n, ICE_CAPS_MAX), (len - 1) / 4);
     trace_ice_request_caps(trace_id, len, n);
-    return n;
+
+    buf[0] = n;
+    for (size_t i = 0; i < n; i++) {
+        if (big_endian) {
+            stl_be_p(buf + 1 + 4 * i, caps[i]);
+        } else {
+            stl_le_p(buf + 1 + 4 * i, caps[i]);
+        }
+    }
+    iov_from_buf(in_iov, in_num, 0, buf, 1 + 4 * n);
+    return VIRTIO_BLK_S_OK;
 }

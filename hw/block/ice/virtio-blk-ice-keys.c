@@ -1,84 +1,21 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * virtio-blk inline crypto engine: host key management
+ * virtio-blk inline crypto engine: the device's slot table in migration,
+ * and the device as QMP finds it
  *
- * Keys belong to the host.  They are loaded from secret objects by the
- * QMP commands, by the ice-preload property at start-up, and on the
- * destination of a migration, which receives the slot table (algorithm,
- * sizes and secret ids, never key bytes) and reads its own secrets.
+ * Keys belong to the host (include/hw/block/ice-host.h).  The
+ * destination of a migration receives the slot table (algorithm, sizes
+ * and secret ids, never key bytes) and reads its own secrets.
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qapi/qapi-commands-ice.h"
-#include "qemu/cutils.h"
 #include "qemu/error-report.h"
-#include "crypto/secret_common.h"
+#include "hw/block/ice-host.h"
 #include "hw/qdev-core.h"
 #include "migration/vmstate.h"
 #include "virtio-blk-ice-internal.h"
-
-bool virtio_blk_ice_program(VirtIOBlock *s, unsigned slot,
-                            const IceSlotConfig *cfg, const char *secret_id,
-                            Error **errp)
-{
-    g_autofree uint8_t *key = NULL;
-    size_t len = 0;
-    bool ok;
-
-    if (qcrypto_secret_lookup(secret_id, &key, &len, errp) < 0) {
-        return false;
-    }
-    /* The engine validates slot, configuration and key, once */
-    ok = ice_engine_program_slot(s->ice.engine, slot, cfg, key, len,
-                                 secret_id, errp);
-    ice_wipe(key, len);
-    return ok;
-}
-
-/* Parse one "SLOT:ALGORITHM:KEY_BITS:DATA_UNIT_SIZE:SECRET_ID" entry */
-static bool virtio_blk_ice_load_one(VirtIOBlock *s, const char *entry,
-                                    Error **errp)
-{
-    g_auto(GStrv) f = g_strsplit(entry, ":", -1);
-    unsigned slot, bits, dus;
-    IceSlotConfig cfg;
-
-    if (g_strv_length(f) != 5 || !*f[4] ||
-        qemu_strtoui(f[0], NULL, 10, &slot) < 0 ||
-        qemu_strtoui(f[2], NULL, 10, &bits) < 0 ||
-        qemu_strtoui(f[3], NULL, 10, &dus) < 0) {
-        error_setg(errp, "'%s' is not SLOT:ALGORITHM:KEY_BITS:"
-                   "DATA_UNIT_SIZE:SECRET_ID", entry);
-        return false;
-    }
-    if (!ice_alg_parse(f[1], &cfg.alg, errp)) {
-        return false;
-    }
-    if (!ice_key_size_parse(bits, &cfg.key_size, errp)) {
-        return false;
-    }
-    cfg.data_unit_size = dus;
-    if (!virtio_blk_ice_program(s, slot, &cfg, f[4], errp)) {
-        error_prepend(errp, "slot %u: ", slot);
-        return false;
-    }
-    return true;
-}
-
-bool virtio_blk_ice_load_slots(VirtIOBlock *s, const char *spec,
-                               Error **errp)
-{
-    g_auto(GStrv) entries = g_strsplit(spec, ";", -1);
-
-    for (char **e = entries; *e; e++) {
-        if (**e && !virtio_blk_ice_load_one(s, *e, errp)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 /* ---- migration ---- */
 
@@ -166,8 +103,8 @@ static int virtio_blk_ice_post_load(void *opaque, int version_id)
             .data_unit_size = st->data_unit_size,
         };
 
-        if (!virtio_blk_ice_program(s, st->slot, &cfg,
-                                    (const char *)st->secret, &err)) {
+        if (!ice_host_program(ice->engine, st->slot, &cfg,
+                              (const char *)st->secret, &err)) {
             error_prepend(&err, "virtio-blk: cannot restore inline crypto "
                           "slot %u: ", st->slot);
             error_report_err(err);
@@ -310,10 +247,12 @@ int virtio_blk_ice_load(VirtIOBlock *s, QEMUFile *f)
 
 /* ---- QMP ---- */
 
-/* Find a virtio-blk device with ice=on by qdev id or QOM path */
-static VirtIOBlock *virtio_blk_ice_find(const char *id, Error **errp)
+IceEngine *virtio_blk_ice_find_engine(const char *id,
+                                      IcePayloadLayout *payload,
+                                      Error **errp)
 {
     Object *obj, *vblk;
+    VirtIOBlock *s;
 
     if (id[0] == '/') {
         obj = object_resolve_path(id, NULL);
@@ -336,90 +275,11 @@ static VirtIOBlock *virtio_blk_ice_find(const char *id, Error **errp)
         error_setg(errp, "Device '%s' is not a virtio-blk device", id);
         return NULL;
     }
-    if (!VIRTIO_BLK(vblk)->ice.engine) {
+    s = VIRTIO_BLK(vblk);
+    if (!s->ice.engine) {
         error_setg(errp, "Device '%s' does not have ice=on", id);
         return NULL;
     }
-    return VIRTIO_BLK(vblk);
-}
-
-void qmp_ice_program_slot(const char *id, uint8_t slot,
-                          IceCryptoAlgorithm algorithm, uint16_t key_size,
-                          uint32_t data_unit_size, const char *key_secret,
-                          Error **errp)
-{
-    VirtIOBlock *s = virtio_blk_ice_find(id, errp);
-    IceSlotConfig cfg = {
-        .alg = algorithm,
-        .data_unit_size = data_unit_size,
-    };
-
-    if (!s || !ice_key_size_parse(key_size, &cfg.key_size, errp)) {
-        return;
-    }
-    virtio_blk_ice_program(s, slot, &cfg, key_secret, errp);
-}
-
-void qmp_ice_evict_slot(const char *id, uint8_t slot, Error **errp)
-{
-    VirtIOBlock *s = virtio_blk_ice_find(id, errp);
-
-    if (s) {
-        ice_engine_evict_slot(s->ice.engine, slot, errp);
-    }
-}
-
-IceInfo *qmp_query_ice(const char *id, Error **errp)
-{
-    VirtIOBlock *s = virtio_blk_ice_find(id, errp);
-    uint32_t caps[ICE_CAPS_MAX];
-    IceCapabilityList **cap_tail;
-    IceSlotInfoList **slot_tail;
-    IceInfo *info;
-    size_t n;
-
-    if (!s) {
-        return NULL;
-    }
-    info = g_new0(IceInfo, 1);
-    info->max_slots = s->ice.num_slots;
-    info->slot_offset = s->ice.slot_offset;
-    info->payload = s->ice.payload;
-
-    cap_tail = &info->capabilities;
-    n = ice_engine_get_caps(s->ice.engine, caps, ARRAY_SIZE(caps));
-    for (size_t i = 0; i < MIN(n, ARRAY_SIZE(caps)); i++) {
-        IceCapability *cap = g_new0(IceCapability, 1);
-        uint32List **dus_tail = &cap->data_unit_sizes;
-        uint8_t mask = ice_cap_dus_mask(caps[i]);
-
-        cap->algorithm = ice_cap_alg(caps[i]);
-        cap->key_size = ice_key_size_bits(ice_cap_key_size(caps[i]));
-        for (int j = 0; j < 8; j++) {
-            if (mask & (1 << j)) {
-                QAPI_LIST_APPEND(dus_tail, ICE_DATA_UNIT_MIN << j);
-            }
-        }
-        QAPI_LIST_APPEND(cap_tail, cap);
-    }
-
-    slot_tail = &info->slots;
-    for (unsigned i = 0; i < s->ice.num_slots; i++) {
-        unsigned slot = s->ice.slot_offset + i;
-        IceSlotConfig cfg;
-        IceSlotInfo *si;
-        char *secret_id;
-
-        if (!ice_engine_query_slot(s->ice.engine, slot, &cfg, &secret_id)) {
-            continue;
-        }
-        si = g_new0(IceSlotInfo, 1);
-        si->slot = slot;
-        si->algorithm = cfg.alg;
-        si->key_size = ice_key_size_bits(cfg.key_size);
-        si->data_unit_size = cfg.data_unit_size;
-        si->key_secret = secret_id;   /* the device always names one */
-        QAPI_LIST_APPEND(slot_tail, si);
-    }
-    return info;
+    *payload = s->ice.payload;
+    return s->ice.engine;
 }

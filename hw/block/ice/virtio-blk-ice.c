@@ -16,6 +16,7 @@
 #include "hw/virtio/virtio-blk.h"
 #include "hw/core/qdev-prop-internal.h"
 #include "hw/virtio/virtio-access.h"
+#include "hw/block/ice-host.h"
 #include "virtio-blk-ice-internal.h"
 #include "datapath.h"
 #include "trace.h"
@@ -47,20 +48,8 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
         }
         return true;
     }
-    if (ice->num_slots == 0) {
-        error_setg(errp, "ice-slots must be between 1 and 255");
-        return false;
-    }
-    if (ice->slot_offset + ice->num_slots > 256) {
-        error_setg(errp, "ice-slot-offset (%u) + ice-slots (%u) exceeds 256: "
-                   "slot numbers are 8 bits wide", ice->slot_offset,
-                   ice->num_slots);
-        return false;
-    }
-    if (ice->bounce_limit < ICE_CHUNK_SIZE) {
-        error_setg(errp, "ice-bounce-limit (%" PRIu64 ") must be at least "
-                   "%u bytes, the size of one chunk", ice->bounce_limit,
-                   ICE_CHUNK_SIZE);
+    if (!ice_host_check_geometry(ice->num_slots, ice->slot_offset,
+                                 ice->bounce_limit, errp)) {
         return false;
     }
 
@@ -68,7 +57,8 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
     virtio_blk_ice_migration_init(s);
     ice->datapath = ice_datapath_new(s->conf.conf.blk, ice->bounce_limit,
                                      ice->offload_min);
-    if (ice->preload && !virtio_blk_ice_load_slots(s, ice->preload, errp)) {
+    if (ice->preload && !ice_host_load_slots(ice->engine, ice->preload,
+                                             errp)) {
         error_prepend(errp, "ice-preload: ");
         virtio_blk_ice_unrealize(s);
         return false;
@@ -115,7 +105,6 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
                                  unsigned out_num)
 {
     VirtIODevice *vdev = VIRTIO_DEVICE(req->dev);
-    struct virtio_blk_crypto_payload payload;
     uint32_t type;
 
     req->ice.has_payload = false;
@@ -130,20 +119,9 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
      */
     type = virtio_ldl_p(vdev, &req->out.type) &
            ~(VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER);
-    if (!ice_request_carries_payload(req->dev->ice.payload, type)) {
-        return 0;
-    }
-    if (iov_to_buf(out_iov, out_num, sizeof(req->out), &payload,
-                   sizeof(payload)) != sizeof(payload)) {
-        return -EINVAL;
-    }
-
-    /* Decisions 6 and 8: reserved fields are ignored, fields byte-swapped */
-    req->ice.has_payload = true;
-    req->ice.slot = payload.slot;
-    req->ice.activate = payload.activate;
-    req->ice.dun = virtio_ldq_p(vdev, &payload.data_unit_num);
-    return sizeof(payload);
+    return ice_request_parse_payload(&req->ice, req->dev->ice.payload, type,
+                                     out_iov, out_num,
+                                     virtio_access_is_big_endian(vdev));
 }
 
 bool virtio_blk_ice_check_rw(VirtIOBlockReq *req)
@@ -189,24 +167,12 @@ void virtio_blk_ice_release_request(VirtIOBlockReq *req)
 uint8_t virtio_blk_ice_get_caps(VirtIOBlockReq *req, struct iovec *in_iov,
                                 unsigned in_num)
 {
-    VirtIODevice *vdev = VIRTIO_DEVICE(req->dev);
-    uint32_t caps[ICE_CAPS_MAX];
-    uint8_t buf[1 + sizeof(caps)];
-    int count;
-
     /* Decision 7 */
     if (!virtio_blk_ice_negotiated(req->dev)) {
         return VIRTIO_BLK_S_UNSUPP;
     }
-    count = ice_request_caps(req->dev->ice.engine, iov_size(in_iov, in_num),
-                             caps, req);
-    if (count < 0) {
-        return VIRTIO_BLK_S_IOERR;
-    }
-    buf[0] = count;
-    for (int i = 0; i < count; i++) {
-        virtio_stl_p(vdev, buf + 1 + 4 * i, caps[i]);
-    }
-    iov_from_buf(in_iov, in_num, 0, buf, 1 + 4 * count);
-    return VIRTIO_BLK_S_OK;
+    return ice_request_get_caps(req->dev->ice.engine, in_iov, in_num,
+                                virtio_access_is_big_endian(
+                                    VIRTIO_DEVICE(req->dev)),
+                                req);
 }

@@ -6,9 +6,10 @@
  * Which requests carry the 16-byte crypto payload, the checks a read or
  * write with activate=1 passes before any I/O (decisions 2 and 4 of
  * docs/system/devices/virtio-blk-ice.rst) and the answer to
- * GET_CRYPTO_CAPABILITIES (decision 7).  A virtio-blk request processor
- * reads the payload with its own byte order, calls these, and runs the
- * accepted crypto requests with ice_rw_start() (hw/block/ice/datapath.h).
+ * GET_CRYPTO_CAPABILITIES (decision 7).  Both virtio-blk request
+ * processors use them: the device (hw/block/virtio-blk.c) and the
+ * vhost-user-blk export (block/export/virtio-blk-handler.c).  They run
+ * the accepted crypto requests through hw/block/ice/datapath.h.
  */
 
 #ifndef HW_BLOCK_ICE_REQUEST_H
@@ -48,6 +49,28 @@ typedef struct IceRequest {
 bool ice_request_carries_payload(IcePayloadLayout layout, uint32_t type);
 
 /**
+ * ice_request_parse_payload:
+ * @r: the request's state; its payload fields are set here
+ * @layout: the device's payload layout
+ * @type: the request type with VIRTIO_BLK_T_OUT and VIRTIO_BLK_T_BARRIER
+ *        masked
+ * @out_iov: the driver-readable buffers, the 16-byte header included
+ * @out_num: number of elements in @out_iov
+ * @big_endian: the transport's byte order is big endian (a legacy device
+ *              of a big-endian guest)
+ *
+ * Call only when VIRTIO_BLK_F_ICE was negotiated.  Reserved fields are
+ * ignored (decision 6); multi-byte fields follow the header's byte order
+ * (decision 8).
+ *
+ * Returns: the payload bytes to skip after the header (0 or 16), or
+ * -EINVAL when the driver-readable part is too short to hold them
+ */
+int ice_request_parse_payload(IceRequest *r, IcePayloadLayout layout,
+                              uint32_t type, const struct iovec *out_iov,
+                              unsigned out_num, bool big_endian);
+
+/**
  * ice_request_check:
  * @r: a read or write whose payload was read (or that had none)
  * @engine: the device's engine
@@ -71,19 +94,22 @@ bool ice_request_check(IceRequest *r, IceEngine *engine, uint64_t offset,
 void ice_request_release(IceRequest *r);
 
 /**
- * ice_request_caps:
+ * ice_request_get_caps:
  * @engine: the device's engine
- * @len: bytes of the device-writable data buffer, status byte excluded
- * @caps: where to store the capability words
+ * @in_iov: the device-writable data buffers, status byte excluded
+ * @in_num: number of elements in @in_iov
+ * @big_endian: the transport's byte order, as for
+ *              ice_request_parse_payload()
  * @trace_id: names the request in traces
  *
- * GET_CRYPTO_CAPABILITIES: the buffer receives a count byte, then that
- * many capability words in the transport's byte order.
+ * Answer GET_CRYPTO_CAPABILITIES of a driver that negotiated the
+ * feature: a count byte, then as many capability words as fit.
  *
- * Returns: how many words of @caps to write, or -1 if @len is not
- * 4n + 1 bytes (VIRTIO_BLK_S_IOERR)
+ * Returns: VIRTIO_BLK_S_OK, or VIRTIO_BLK_S_IOERR (nothing written) if
+ * the buffer is not 4n + 1 bytes
  */
-int ice_request_caps(IceEngine *engine, size_t len,
-                     uint32_t caps[ICE_CAPS_MAX], const void *trace_id);
+uint8_t ice_request_get_caps(IceEngine *engine, const struct iovec *in_iov,
+                             unsigned in_num, bool big_endian,
+                             const void *trace_id);
 
 #endif /* HW_BLOCK_ICE_REQUEST_H */

@@ -14,6 +14,7 @@
 #define HW_VIRTIO_BLK_ICE_H
 
 #include "hw/block/ice-engine.h"
+#include "hw/block/ice-host.h"
 #include "hw/block/ice-request.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
@@ -25,13 +26,9 @@ struct VirtIOBlockReq;
 struct virtio_blk_config;
 typedef struct IceDataPath IceDataPath;   /* hw/block/ice/datapath.h */
 
-/*
- * Defaults of "ice-bounce-limit", the most bounce memory a device's
- * encrypted writes hold at once, and "x-ice-offload-min"; see
- * hw/block/ice/datapath.h
- */
-#define VIRTIO_BLK_ICE_BOUNCE_LIMIT_DEFAULT     (32 * 1024 * 1024)
-#define VIRTIO_BLK_ICE_OFFLOAD_MIN_DEFAULT      (64 * 1024)
+/* Defaults of "ice-bounce-limit" and "x-ice-offload-min" */
+#define VIRTIO_BLK_ICE_BOUNCE_LIMIT_DEFAULT     ICE_BOUNCE_LIMIT_DEFAULT
+#define VIRTIO_BLK_ICE_OFFLOAD_MIN_DEFAULT      ICE_OFFLOAD_MIN_DEFAULT
 
 /* "ice-payload": which request types carry the crypto payload */
 extern const PropertyInfo virtio_blk_ice_prop_payload;

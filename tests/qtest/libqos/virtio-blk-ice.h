@@ -34,6 +34,42 @@ void ice_image_read(const char *path, uint64_t off, void *buf, size_t len);
 void ice_image_write(const char *path, uint64_t off, const void *buf,
                      size_t len);
 
+/* ---- qemu-storage-daemon ---- */
+
+/**
+ * IceQsd:
+ * @pid: the daemon
+ * @qmp_path: its QMP socket, chosen by ice_qsd_start() unless set
+ * @qmp_fd: connected to it
+ */
+typedef struct IceQsd {
+    GPid pid;
+    char *qmp_path;
+    int qmp_fd;
+} IceQsd;
+
+/**
+ * ice_qsd_start:
+ * @args: the daemon's options, %NULL-terminated
+ *
+ * Start $QTEST_QEMU_STORAGE_DAEMON_BINARY with @args and a QMP monitor,
+ * and return once the monitor answers: every object and export @args
+ * names exists then.  A failed assertion kills the daemon.
+ */
+void ice_qsd_start(IceQsd *qsd, const char *const *args);
+
+/* A QMP command to the daemon; returns its reply (events are skipped) */
+QDict *ice_qsd_qmp(IceQsd *qsd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * The error description of QMP reply @rsp (g_free() it), or NULL on
+ * success; frees @rsp
+ */
+char *ice_qmp_error_of(QDict *rsp);
+
+/* Stop the daemon with SIGTERM and reap it; it must exit by itself */
+void ice_qsd_stop(IceQsd *qsd);
+
 /* ---- QMP key management ---- */
 
 /* object-add a base64 secret @id holding @len bytes of @key */
@@ -54,6 +90,15 @@ char *ice_qmp_program_slot(QTestState *qts, const char *dev_id, unsigned slot,
 
 /* Load the key of vector @t as secret @secret and program it into @slot */
 void ice_qmp_program_kat(QTestState *qts, const char *dev_id,
+                         const IceKat *t, unsigned slot, const char *secret);
+
+/* The same on a qemu-storage-daemon, naming an export */
+void ice_qsd_add_secret(IceQsd *qsd, const char *id, const void *key,
+                        size_t len);
+char *ice_qsd_program_slot(IceQsd *qsd, const char *export_id, unsigned slot,
+                           const char *alg, unsigned bits, unsigned dus,
+                           const char *secret);
+void ice_qsd_program_kat(IceQsd *qsd, const char *export_id,
                          const IceKat *t, unsigned slot, const char *secret);
 
 /**
