@@ -145,25 +145,23 @@ static uint8_t ice_rw(QVirtioDevice *dev, QGuestAllocator *alloc,
 
 /* ---- QMP ---- */
 
+/* The id QMP finds the engine by */
+static const char *ice_id(void)
+{
+    return key_qsd ? EXPORT_ID : DEV_ID;
+}
+
 static void ice_add_secret(const char *id, const uint8_t *key, size_t len)
 {
-    if (key_qsd) {
-        ice_qsd_add_secret(key_qsd, id, key, len);
-    } else {
-        ice_qmp_add_secret(global_qtest, id, key, len);
-    }
+    ice_keys_add_secret(global_qtest, key_qsd, id, key, len);
 }
 
 /* Program a slot; returns NULL or the error description */
 static char *ice_program(unsigned slot, const char *alg, unsigned bits,
                          unsigned dus, const char *secret)
 {
-    if (key_qsd) {
-        return ice_qsd_program_slot(key_qsd, EXPORT_ID, slot, alg, bits, dus,
-                                    secret);
-    }
-    return ice_qmp_program_slot(global_qtest, DEV_ID, slot, alg, bits, dus,
-                                secret);
+    return ice_keys_program_slot(global_qtest, key_qsd, ice_id(), slot, alg,
+                                 bits, dus, secret);
 }
 
 static void ice_program_ok(unsigned slot, const char *alg, unsigned bits,
@@ -177,11 +175,7 @@ static void ice_program_ok(unsigned slot, const char *alg, unsigned bits,
 /* Load a vector's key under @name and program it into @slot */
 static void ice_program_kat(const IceKat *t, unsigned slot, const char *name)
 {
-    if (key_qsd) {
-        ice_qsd_program_kat(key_qsd, EXPORT_ID, t, slot, name);
-    } else {
-        ice_qmp_program_kat(global_qtest, DEV_ID, t, slot, name);
-    }
+    ice_keys_program_kat(global_qtest, key_qsd, ice_id(), t, slot, name);
 }
 
 /* ---- negotiation and configuration ---- */

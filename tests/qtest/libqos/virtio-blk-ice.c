@@ -187,8 +187,8 @@ char *ice_qmp_error_of(QDict *rsp)
     return err;
 }
 
-static void ice_add_secret_on(QTestState *qts, IceQsd *qsd, const char *id,
-                              const void *key, size_t len)
+void ice_keys_add_secret(QTestState *qts, IceQsd *qsd, const char *id,
+                         const void *key, size_t len)
 {
     g_autofree char *b64 = g_base64_encode(key, len);
     g_autofree char *err = ice_qmp_error_of(ice_key_host_qmp(qts, qsd,
@@ -199,10 +199,9 @@ static void ice_add_secret_on(QTestState *qts, IceQsd *qsd, const char *id,
     g_assert_cmpstr(err, ==, NULL);
 }
 
-static char *ice_program_slot_on(QTestState *qts, IceQsd *qsd,
-                                 const char *id, unsigned slot,
-                                 const char *alg, unsigned bits, unsigned dus,
-                                 const char *secret)
+char *ice_keys_program_slot(QTestState *qts, IceQsd *qsd, const char *id,
+                            unsigned slot, const char *alg, unsigned bits,
+                            unsigned dus, const char *secret)
 {
     return ice_qmp_error_of(ice_key_host_qmp(qts, qsd,
         "{'execute': 'ice-program-slot', 'arguments': {"
@@ -211,58 +210,37 @@ static char *ice_program_slot_on(QTestState *qts, IceQsd *qsd,
         " 'key-secret': %s } }", id, slot, alg, bits, dus, secret));
 }
 
-static void ice_program_kat_on(QTestState *qts, IceQsd *qsd, const char *id,
-                               const IceKat *t, unsigned slot,
-                               const char *secret)
+void ice_keys_program_kat(QTestState *qts, IceQsd *qsd, const char *id,
+                          const IceKat *t, unsigned slot, const char *secret)
 {
     size_t key_len;
     g_autofree uint8_t *key = unhex(t->key, &key_len);
     g_autofree char *err = NULL;
 
-    ice_add_secret_on(qts, qsd, secret, key, key_len);
-    err = ice_program_slot_on(qts, qsd, id, slot, ice_kat_alg(t),
-                              ice_kat_key_bits(t), t->dus, secret);
+    ice_keys_add_secret(qts, qsd, secret, key, key_len);
+    err = ice_keys_program_slot(qts, qsd, id, slot, ice_kat_alg(t),
+                                ice_kat_key_bits(t), t->dus, secret);
     g_assert_cmpstr(err, ==, NULL);
 }
 
 void ice_qmp_add_secret(QTestState *qts, const char *id, const void *key,
                         size_t len)
 {
-    ice_add_secret_on(qts, NULL, id, key, len);
+    ice_keys_add_secret(qts, NULL, id, key, len);
 }
 
 char *ice_qmp_program_slot(QTestState *qts, const char *dev_id, unsigned slot,
                            const char *alg, unsigned bits, unsigned dus,
                            const char *secret)
 {
-    return ice_program_slot_on(qts, NULL, dev_id, slot, alg, bits, dus,
-                               secret);
+    return ice_keys_program_slot(qts, NULL, dev_id, slot, alg, bits, dus,
+                                 secret);
 }
 
 void ice_qmp_program_kat(QTestState *qts, const char *dev_id,
                          const IceKat *t, unsigned slot, const char *secret)
 {
-    ice_program_kat_on(qts, NULL, dev_id, t, slot, secret);
-}
-
-void ice_qsd_add_secret(IceQsd *qsd, const char *id, const void *key,
-                        size_t len)
-{
-    ice_add_secret_on(NULL, qsd, id, key, len);
-}
-
-char *ice_qsd_program_slot(IceQsd *qsd, const char *export_id, unsigned slot,
-                           const char *alg, unsigned bits, unsigned dus,
-                           const char *secret)
-{
-    return ice_program_slot_on(NULL, qsd, export_id, slot, alg, bits, dus,
-                               secret);
-}
-
-void ice_qsd_program_kat(IceQsd *qsd, const char *export_id,
-                         const IceKat *t, unsigned slot, const char *secret)
-{
-    ice_program_kat_on(NULL, qsd, export_id, t, slot, secret);
+    ice_keys_program_kat(qts, NULL, dev_id, t, slot, secret);
 }
 
 /* ---- requests ---- */

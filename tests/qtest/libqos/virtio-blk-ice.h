@@ -92,14 +92,17 @@ char *ice_qmp_program_slot(QTestState *qts, const char *dev_id, unsigned slot,
 void ice_qmp_program_kat(QTestState *qts, const char *dev_id,
                          const IceKat *t, unsigned slot, const char *secret);
 
-/* The same on a qemu-storage-daemon, naming an export */
-void ice_qsd_add_secret(IceQsd *qsd, const char *id, const void *key,
-                        size_t len);
-char *ice_qsd_program_slot(IceQsd *qsd, const char *export_id, unsigned slot,
-                           const char *alg, unsigned bits, unsigned dus,
-                           const char *secret);
-void ice_qsd_program_kat(IceQsd *qsd, const char *export_id,
-                         const IceKat *t, unsigned slot, const char *secret);
+/*
+ * The same where the engine is: on @qsd if not NULL (@id names an
+ * export), else on @qts (@id names a device)
+ */
+void ice_keys_add_secret(QTestState *qts, IceQsd *qsd, const char *id,
+                         const void *key, size_t len);
+char *ice_keys_program_slot(QTestState *qts, IceQsd *qsd, const char *id,
+                            unsigned slot, const char *alg, unsigned bits,
+                            unsigned dus, const char *secret);
+void ice_keys_program_kat(QTestState *qts, IceQsd *qsd, const char *id,
+                          const IceKat *t, unsigned slot, const char *secret);
 
 /**
  * IceReq:
