@@ -14,8 +14,9 @@
  * the guest's buffers untouched, accepted ones must read back correctly.
  *
  * Write-zeroes and discards of random ranges change the disk as the model
- * expects.  The test runs twice: with the spec's payload layout and with
- * ice-payload=all-types, where every request carries the payload.
+ * expects.  The test runs with the spec's payload layout and with
+ * ice-payload=all-types, where every request carries the payload, on the
+ * virtio-blk device and on a qemu-storage-daemon vhost-user-blk export.
  *
  * ICE_FUZZ_SEED (default 1) and ICE_FUZZ_COUNT (default 1500) choose the
  * run; the seed is printed so that a failing run can be repeated.
@@ -42,6 +43,7 @@
 typedef struct HostileEnv {
     char *img;
     bool all_types;             /* ice-payload=all-types */
+    IceQsd *qsd;                /* the export's daemon, or NULL */
 } HostileEnv;
 
 /* The slots the test programs; EMPTY_SLOT stays empty */
@@ -101,6 +103,25 @@ static void *hostile_setup(GString *cmd_line, void *arg)
     return env;
 }
 
+/*
+ * The same engine in a qemu-storage-daemon vhost-user-blk export, behind
+ * vhost-user-blk-pci
+ */
+static void *hostile_setup_vhost_user(GString *cmd_line, void *arg)
+{
+    HostileEnv *env = g_new0(HostileEnv, 1);
+    g_autofree char *opts = NULL;
+
+    env->img = ice_image_create(IMG_SIZE);
+    env->all_types = arg != NULL;
+    g_test_queue_destroy(hostile_env_free, env);
+    opts = g_strdup_printf(",ice-slots=%d,ice-slot-offset=%d,ice-payload=%s",
+                           NUM_SLOTS, SLOT_OFFSET,
+                           env->all_types ? "all-types" : "spec");
+    env->qsd = ice_qsd_start_vhost_user(cmd_line, env->img, opts);
+    return env;
+}
+
 static int slot_index(unsigned slot)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(slots); i++) {
@@ -118,6 +139,7 @@ typedef struct Driver {
     QGuestAllocator *alloc;
     QVirtQueue *vq;
     bool all_types;             /* every request carries the payload */
+    IceQsd *qsd;                /* the export's daemon, or NULL */
 } Driver;
 
 static void driver_start(Driver *d)
@@ -521,7 +543,12 @@ static void do_other(Driver *d, Stats *st, GRand *rnd)
  * A malformed request: header shorter than the 32 bytes a crypto request
  * needs (decision 3), shorter than 16, or a zero-length data descriptor.
  * The device must stop (virtio_error), write nothing, and QEMU must stay
- * up; a reset brings the device back with its keys.
+ * up; a reset brings the device back with its keys.  An export drops a
+ * request with a short header without completing it, as it does any
+ * request too short for its header, and the daemon must stay up.  (A
+ * zero-length descriptor makes libvhost-user give up the connection for
+ * good: the guest can only hurt its own disk that way, and the test
+ * could not go on, so the export is not sent one.)
  */
 static void do_malformed(Driver *d, HostileEnv *env, Model *m, Stats *st,
                          GRand *rnd)
@@ -537,7 +564,7 @@ static void do_malformed(Driver *d, HostileEnv *env, Model *m, Stats *st,
      * For a read, the header is all the driver-readable part; for a
      * write, data would follow and complete a short header.
      */
-    switch (pick(rnd, 3)) {
+    switch (pick(rnd, d->qsd ? 2 : 3)) {
     case 0:
         r.hdr_len = 16 + pick(rnd, 16);         /* 16..31 bytes */
         break;
@@ -554,6 +581,11 @@ static void do_malformed(Driver *d, HostileEnv *env, Model *m, Stats *st,
     rsp = qtest_qmp(global_qtest, "{'execute': 'query-status'}");
     g_assert_true(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
+    if (d->qsd) {
+        rsp = ice_qsd_qmp(d->qsd, "{'execute': 'query-block-exports'}");
+        g_assert_true(qdict_haskey(rsp, "return"));
+        qobject_unref(rsp);
+    }
     check_disk_unchanged(env, m, 0, IMG_SIZE);
     st->broken++;
     driver_restart(d);
@@ -569,7 +601,8 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
     GRand *rnd;
     Model *m = g_new0(Model, 1);
     Driver d = { .dev = blk->vdev, .alloc = alloc,
-                 .all_types = env->all_types };
+                 .all_types = env->all_types, .qsd = env->qsd };
+    const char *id = env->qsd ? ICE_QSD_EXPORT_ID : "drv0";
     Stats st = { 0 };
 
     if (seed_env) {
@@ -582,16 +615,17 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
     g_test_message("ICE_FUZZ_SEED=%u ICE_FUZZ_COUNT=%u", seed, count);
     for (size_t i = 0; i < G_N_ELEMENTS(slots); i++) {
         g_autofree uint8_t *key = g_malloc(slots[i].key_len);
-        g_autofree char *id = g_strdup_printf("hk%zu", i);
+        g_autofree char *secret = g_strdup_printf("hk%zu", i);
         g_autofree char *err = NULL;
 
         for (size_t j = 0; j < slots[i].key_len; j++) {
             key[j] = g_rand_int(rnd);
         }
-        ice_qmp_add_secret(global_qtest, id, key, slots[i].key_len);
-        err = ice_qmp_program_slot(global_qtest, "drv0", slots[i].slot,
-                                   slots[i].alg, slots[i].bits,
-                                   slots[i].dus, id);
+        ice_keys_add_secret(global_qtest, env->qsd, secret, key,
+                            slots[i].key_len);
+        err = ice_keys_program_slot(global_qtest, env->qsd, id,
+                                    slots[i].slot, slots[i].alg,
+                                    slots[i].bits, slots[i].dus, secret);
         g_assert_cmpstr(err, ==, NULL);
     }
     memset(m->enc, -1, sizeof(m->enc));
@@ -636,4 +670,17 @@ static void register_hostile_test(void)
                  &all);
 }
 
+static void register_hostile_vhost_user_test(void)
+{
+    QOSGraphTestOptions opts = { .before = hostile_setup_vhost_user };
+    QOSGraphTestOptions all = { .before = hostile_setup_vhost_user,
+                                .arg = (void *)"all-types" };
+
+    qos_add_test("ice/vhost-user/hostile-guest", "vhost-user-blk",
+                 test_hostile, &opts);
+    qos_add_test("ice/vhost-user/all-types/hostile-guest", "vhost-user-blk",
+                 test_hostile, &all);
+}
+
 libqos_init(register_hostile_test);
+libqos_init(register_hostile_vhost_user_test);

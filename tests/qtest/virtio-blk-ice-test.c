@@ -28,7 +28,7 @@
 #define ICE_TIMEOUT_US      ICE_REQ_TIMEOUT_US
 #define CFG_CRYPTO          96      /* offset of crypto.slot_info */
 #define DEV_ID              "drv0"  /* the id libqos gives the device */
-#define EXPORT_ID           "exp0"  /* the vhost-user-blk export's id */
+#define EXPORT_ID           ICE_QSD_EXPORT_ID
 
 typedef struct IceEnv {
     char *img;                      /* host path of the disk image */
@@ -1219,52 +1219,25 @@ static void *ice_setup_iothread(GString *cmd_line, void *arg)
 
 /* ---- the same tests against a vhost-user-blk export ---- */
 
-static void ice_vhost_user_stop(void *opaque)
+static void ice_vhost_user_done(void *opaque)
 {
-    IceQsd *qsd = opaque;
-
-    /* QEMU first, so that it does not see its back end go away */
-    qtest_kill_qemu(global_qtest);
-    ice_qsd_stop(qsd);
     key_qsd = NULL;
-    g_free(qsd->qmp_path);
-    g_free(qsd);
 }
 
 /*
  * vhost-user-blk-pci,ice=on (the id and chardev libqos gives it) connected
- * to a qemu-storage-daemon export of the image with ice=on; guest RAM is
- * shared memory, as vhost-user needs.  @arg: more export options, or NULL.
+ * to a qemu-storage-daemon export of the image with ice=on.  @arg: more
+ * export options, or NULL.
  */
 static void *ice_setup_vhost_user(GString *cmd_line, void *arg)
 {
     IceEnv *env = g_new0(IceEnv, 1);
-    IceQsd *qsd = g_new0(IceQsd, 1);
-    g_autofree char *sock = g_strdup_printf("%s/ice-vu-%d.sock",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *blockdev = NULL, *export = NULL;
-    const char *args[5] = { "--blockdev", NULL, "--export", NULL, NULL };
 
     env->img = ice_image_create(IMG_SIZE);
     g_test_queue_destroy(ice_env_free, env);
-    blockdev = g_strdup_printf("driver=file,node-name=disk0,filename=%s",
-                               env->img);
-    export = g_strdup_printf("type=vhost-user-blk,id=" EXPORT_ID ","
-                             "node-name=disk0,addr.type=unix,addr.path=%s,"
-                             "writable=on,ice=on%s", sock,
-                             arg ? (const char *)arg : "");
-    args[1] = blockdev;
-    args[3] = export;
-    unlink(sock);
-    ice_qsd_start(qsd, args);
-    key_qsd = qsd;
-    g_test_queue_destroy(ice_vhost_user_stop, qsd);
-
-    g_string_append_printf(cmd_line,
-                           " -object memory-backend-shm,id=mem,size=256M"
-                           " -M memory-backend=mem -m 256M"
-                           " -chardev socket,id=char1,path=%s"
-                           " -global vhost-user-blk.ice=on", sock);
+    key_qsd = ice_qsd_start_vhost_user(cmd_line, env->img,
+                                       arg ? (const char *)arg : "");
+    g_test_queue_destroy(ice_vhost_user_done, NULL);
     return env;
 }
 

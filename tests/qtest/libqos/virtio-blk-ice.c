@@ -11,6 +11,7 @@
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_ring.h"
 #include "tests/ice-vectors.h"
+#include "../libqtest-single.h"
 #include "virtio-blk-ice.h"
 
 /* ---- disk images on the host ---- */
@@ -150,6 +151,44 @@ void ice_qsd_stop(IceQsd *qsd)
     g_spawn_close_pid(qsd->pid);
     g_assert_true(WIFEXITED(status));
     unlink(qsd->qmp_path);
+}
+
+/* When a test ends: QEMU first, so that it does not see its back end go */
+static void ice_qsd_vhost_user_stop(void *opaque)
+{
+    IceQsd *qsd = opaque;
+
+    qtest_kill_qemu(global_qtest);
+    ice_qsd_stop(qsd);
+    g_free(qsd->qmp_path);
+    g_free(qsd);
+}
+
+IceQsd *ice_qsd_start_vhost_user(GString *cmd_line, const char *img,
+                                 const char *export_opts)
+{
+    IceQsd *qsd = g_new0(IceQsd, 1);
+    g_autofree char *sock = g_strdup_printf("%s/ice-vu-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *blockdev = g_strdup_printf(
+        "driver=file,node-name=disk0,filename=%s", img);
+    g_autofree char *export = g_strdup_printf(
+        "type=vhost-user-blk,id=" ICE_QSD_EXPORT_ID ",node-name=disk0,"
+        "addr.type=unix,addr.path=%s,writable=on,ice=on%s", sock,
+        export_opts);
+    const char *args[] = {
+        "--blockdev", blockdev, "--export", export, NULL
+    };
+
+    unlink(sock);
+    ice_qsd_start(qsd, args);
+    g_test_queue_destroy(ice_qsd_vhost_user_stop, qsd);
+    g_string_append_printf(cmd_line,
+                           " -object memory-backend-shm,id=mem,size=256M"
+                           " -M memory-backend=mem -m 256M"
+                           " -chardev socket,id=char1,path=%s"
+                           " -global vhost-user-blk.ice=on", sock);
+    return qsd;
 }
 
 /* ---- QMP key management ---- */

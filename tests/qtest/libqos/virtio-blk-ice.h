@@ -70,6 +70,26 @@ char *ice_qmp_error_of(QDict *rsp);
 /* Stop the daemon with SIGTERM and reap it; it must exit by itself */
 void ice_qsd_stop(IceQsd *qsd);
 
+/* The id of the export ice_qsd_start_vhost_user() creates */
+#define ICE_QSD_EXPORT_ID "exp0"
+
+/**
+ * ice_qsd_start_vhost_user:
+ * @cmd_line: the QEMU command line a qos "before" callback builds
+ * @img: the raw image to export
+ * @export_opts: more options of the export, each after a ',', or ""
+ *
+ * Start qemu-storage-daemon with a vhost-user-blk export of @img with
+ * ice=on, and add to @cmd_line what QEMU needs to use it: guest RAM in
+ * shared memory, the chardev char1 of libqos' vhost-user-blk-pci, and
+ * ice=on for the front end.  When the test ends, QEMU (global_qtest, as in
+ * qos tests) is killed, then the daemon stopped.
+ *
+ * Returns: the daemon
+ */
+IceQsd *ice_qsd_start_vhost_user(GString *cmd_line, const char *img,
+                                 const char *export_opts);
+
 /* ---- QMP key management ---- */
 
 /* object-add a base64 secret @id holding @len bytes of @key */
