@@ -170,14 +170,17 @@ static uint32_t pick(GRand *rnd, uint32_t n)
     return g_rand_int_range(rnd, 0, n);
 }
 
-/* Random descriptor sizes for @len bytes: many small ones, odd sizes */
-static size_t *random_split(GRand *rnd, size_t len)
+/*
+ * Random descriptor sizes for @len bytes: many small ones, odd sizes; at
+ * most @max of them, so that the chain fits the queue
+ */
+static size_t *random_split(GRand *rnd, size_t len, size_t max)
 {
     GArray *a = g_array_new(true, true, sizeof(size_t));
     size_t off = 0;
     int style = pick(rnd, 4);
 
-    while (off < len && a->len < 200) {
+    while (off < len && a->len + 1 < MIN(max, 200)) {
         size_t n;
 
         switch (style) {
@@ -355,7 +358,7 @@ static void do_rw(Driver *d, HostileEnv *env, Model *m, Stats *st,
         buf[i] = g_rand_int(rnd);
     }
     sent = g_memdup2(buf, MAX(c.len, 1));
-    split = random_split(rnd, c.len);
+    split = random_split(rnd, c.len, d->vq->size - 3);
 
     r = (IceReq) {
         .type = c.write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
@@ -454,7 +457,7 @@ static void do_caps(Driver *d, Stats *st, GRand *rnd)
     uint8_t buf[64];
     uint8_t want = len >= 1 && (len - 1) % 4 == 0 ? VIRTIO_BLK_S_OK
                                                   : VIRTIO_BLK_S_IOERR;
-    g_autofree size_t *split = random_split(rnd, len);
+    g_autofree size_t *split = random_split(rnd, len, d->vq->size - 3);
     IceReq r = { .type = VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES,
                  .payload = d->all_types, .slot = g_rand_int(rnd),
                  .activate = g_rand_int(rnd), .dun = g_rand_int(rnd),
