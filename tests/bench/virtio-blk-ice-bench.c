@@ -78,6 +78,7 @@ static const char *const backend_names[N_BK] = {
 };
 
 static const size_t req_sizes[] = { 4096, 65536, 1024 * 1024 };
+#define N_SIZES G_N_ELEMENTS(req_sizes)
 
 typedef struct Result {
     double mbs, iops, cpu_per_gib;
@@ -479,12 +480,56 @@ static void print_row(FILE *csv, ConfigId c, BackendId bk, bool write,
     fflush(stdout);
 }
 
+/* A column of print_cpu_table(): raw libgcrypt s/GiB for read, write */
+typedef struct CpuColumn {
+    ConfigId c;
+    double raw[2];
+} CpuColumn;
+
+/*
+ * CPU seconds per GiB on shm-io_uring, a row per direction and request
+ * size, for the configurations of @cols (ended by N_CFG): with @iothread
+ * the IOThread's own against plain virtio-blk's, else what each adds
+ * over plain against raw libgcrypt doing the same crypto
+ */
+static void print_cpu_table(Result res[N_CFG][N_BK][2][N_SIZES],
+                            bool iothread, const CpuColumn *cols)
+{
+    for (int w = 0; w < 2; w++) {
+        for (size_t s = iothread ? 0 : 1; s < N_SIZES; s++) {
+            const Result *plain = &res[CFG_PLAIN][BK_URING][w][s];
+
+            printf("  %-5s %7zu:", w ? "write" : "read", req_sizes[s]);
+            if (iothread) {
+                printf(" plain %.3f", plain->iot_cpu_per_gib);
+            }
+            for (const CpuColumn *col = cols; col->c != N_CFG; col++) {
+                const Result *r = &res[col->c][BK_URING][w][s];
+                double added = r->cpu_per_gib - plain->cpu_per_gib;
+
+                if (!r->iops) {
+                    continue;
+                } else if (iothread) {
+                    printf("  %s %.3f (x%.2f)", configs[col->c].name,
+                           r->iot_cpu_per_gib,
+                           r->iot_cpu_per_gib / plain->iot_cpu_per_gib);
+                } else {
+                    printf("  %s +%.3f (raw %.3f, x%.2f)",
+                           configs[col->c].name, added, col->raw[w],
+                           added / col->raw[w]);
+                }
+            }
+            printf("\n");
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *csv_path = NULL;
     FILE *csv = NULL;
     g_autofree char *luks_img = NULL, *shm_img = NULL;
-    static Result res[N_CFG][N_BK][2][G_N_ELEMENTS(req_sizes)];
+    static Result res[N_CFG][N_BK][2][N_SIZES];
     double raw_xts_enc, raw_xts_dec, raw_essiv_enc, raw_essiv_dec;
 
     for (int i = 1; i < argc; i++) {
@@ -570,51 +615,18 @@ int main(int argc, char **argv)
     /* Crypto efficiency: CPU ICE adds over plain, against raw libgcrypt */
     printf("QEMU CPU s/GiB that ICE adds over plain (shm-io_uring), next to "
            "raw libgcrypt s/GiB (4 KiB units, one thread):\n");
-    for (int w = 0; w < 2; w++) {
-        for (size_t s = 1; s < G_N_ELEMENTS(req_sizes); s++) {
-            double plain = res[CFG_PLAIN][BK_URING][w][s].cpu_per_gib;
-            const struct {
-                ConfigId c;
-                double raw;
-            } rows[] = {
-                { CFG_ICE_XTS, w ? raw_xts_enc : raw_xts_dec },
-                { CFG_ICE_XTS_INLINE, w ? raw_xts_enc : raw_xts_dec },
-                { CFG_ICE_ESSIV, w ? raw_essiv_enc : raw_essiv_dec },
-            };
-
-            printf("  %-5s %7zu:", w ? "write" : "read", req_sizes[s]);
-            for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
-                const Result *r = &res[rows[i].c][BK_URING][w][s];
-                double added = r->cpu_per_gib - plain;
-
-                if (r->iops) {
-                    printf("  %s +%.3f (raw %.3f, x%.2f)",
-                           configs[rows[i].c].name, added, rows[i].raw,
-                           added / rows[i].raw);
-                }
-            }
-            printf("\n");
-        }
-    }
+    print_cpu_table(res, false, (const CpuColumn[]) {
+        { CFG_ICE_XTS, { raw_xts_dec, raw_xts_enc } },
+        { CFG_ICE_XTS_INLINE, { raw_xts_dec, raw_xts_enc } },
+        { CFG_ICE_ESSIV, { raw_essiv_dec, raw_essiv_enc } },
+        { N_CFG },
+    });
     printf("IOThread CPU s/GiB, ICE AES-256-XTS against plain "
            "(shm-io_uring):\n");
-    for (int w = 0; w < 2; w++) {
-        for (size_t s = 0; s < G_N_ELEMENTS(req_sizes); s++) {
-            double plain = res[CFG_PLAIN][BK_URING][w][s].iot_cpu_per_gib;
-
-            printf("  %-5s %7zu: plain %.3f", w ? "write" : "read",
-                   req_sizes[s], plain);
-            for (ConfigId c = CFG_ICE_XTS; c <= CFG_ICE_XTS_OFFLOAD; c++) {
-                const Result *r = &res[c][BK_URING][w][s];
-
-                if (r->iops) {
-                    printf("  %s %.3f (x%.2f)", configs[c].name,
-                           r->iot_cpu_per_gib, r->iot_cpu_per_gib / plain);
-                }
-            }
-            printf("\n");
-        }
-    }
+    print_cpu_table(res, true, (const CpuColumn[]) {
+        { CFG_ICE_XTS }, { CFG_ICE_XTS_INLINE }, { CFG_ICE_XTS_OFFLOAD },
+        { N_CFG },
+    });
 
     if (csv) {
         fclose(csv);

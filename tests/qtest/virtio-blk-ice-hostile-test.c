@@ -664,26 +664,28 @@ static void test_hostile(void *obj, void *data, QGuestAllocator *alloc)
 
 static void register_hostile_test(void)
 {
-    QOSGraphTestOptions opts = { .before = hostile_setup };
-    QOSGraphTestOptions all = { .before = hostile_setup,
-                                .arg = (void *)"all-types" };
+    /* Spec and all-types layouts, on the device and on an export */
+    static const struct {
+        const char *name;
+        const char *node;
+        void *(*setup)(GString *cmd_line, void *arg);
+        const char *arg;
+    } variants[] = {
+        { "ice/hostile-guest", "virtio-blk", hostile_setup, NULL },
+        { "ice/all-types/hostile-guest", "virtio-blk", hostile_setup,
+          "all-types" },
+        { "ice/vhost-user/hostile-guest", "vhost-user-blk",
+          hostile_setup_vhost_user, NULL },
+        { "ice/vhost-user/all-types/hostile-guest", "vhost-user-blk",
+          hostile_setup_vhost_user, "all-types" },
+    };
 
-    qos_add_test("ice/hostile-guest", "virtio-blk", test_hostile, &opts);
-    qos_add_test("ice/all-types/hostile-guest", "virtio-blk", test_hostile,
-                 &all);
-}
+    for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
+        QOSGraphTestOptions opts = { .before = variants[i].setup,
+                                     .arg = (void *)variants[i].arg };
 
-static void register_hostile_vhost_user_test(void)
-{
-    QOSGraphTestOptions opts = { .before = hostile_setup_vhost_user };
-    QOSGraphTestOptions all = { .before = hostile_setup_vhost_user,
-                                .arg = (void *)"all-types" };
-
-    qos_add_test("ice/vhost-user/hostile-guest", "vhost-user-blk",
-                 test_hostile, &opts);
-    qos_add_test("ice/vhost-user/all-types/hostile-guest", "vhost-user-blk",
-                 test_hostile, &all);
+        qos_add_test(variants[i].name, variants[i].node, test_hostile, &opts);
+    }
 }
 
 libqos_init(register_hostile_test);
-libqos_init(register_hostile_vhost_user_test);

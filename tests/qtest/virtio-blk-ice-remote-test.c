@@ -1,14 +1,18 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * QTest: remote storage behind an inline crypto engine sees only ciphertext
+ * QTest: the disk's storage in another process, qemu-storage-daemon
  *
- * The ice=on device's backing node is an NBD client connected over a Unix
+ * Remote storage behind an inline crypto engine sees only ciphertext: the
+ * ice=on device's backing node is an NBD client connected over a Unix
  * socket to a qemu-storage-daemon that exports a raw image.  The keys live
  * in the VM's QEMU only.  After the guest writes through a slot, the image
  * on the storage side holds exactly the standard ciphertext and none of the
  * plaintext; reads through the slot return the plaintext.  The same holds
  * for any other remote protocol of QEMU's block layer (Ceph RBD, iSCSI).
+ *
+ * The engine in the daemon instead, behind a vhost-user-blk export: the
+ * daemon restarts under a running guest and the front end reconnects.
  */
 
 #include "qemu/osdep.h"
@@ -39,6 +43,17 @@ static void storage_daemon_start(IceQsd *qsd, const char *img,
 
     unlink(sock);
     ice_qsd_start(qsd, args);
+}
+
+/* Stop guest, QEMU and daemon; remove the socket and the image */
+static void teardown(IcePciDisk *d, QOSState *qs, IceQsd *qsd,
+                     const char *sock, const char *img)
+{
+    ice_pci_disk_stop(d, qs);
+    qtest_shutdown(qs);
+    ice_qsd_stop(qsd);
+    unlink(sock);
+    unlink(img);
 }
 
 static guint block_hash(gconstpointer p)
@@ -145,18 +160,95 @@ static void test_nbd_sees_ciphertext(void)
                        0), ==, VIRTIO_BLK_S_OK);
     g_assert(!memcmp(buf, disk + BIG_OFFSET, BIG_LEN));
 
-    ice_pci_disk_stop(&d, qs);
-    qtest_shutdown(qs);
-    ice_qsd_stop(&qsd);
-    g_free(qsd.qmp_path);
+    teardown(&d, qs, &qsd, sock, img);
+}
+
+/*
+ * qemu-storage-daemon restarts under a running guest: the key comes back
+ * from its own secret through ice-preload, vhost-user-blk-pci reconnects
+ * (reconnect-ms) and renegotiates the feature, and the guest reads
+ * through the slot what it wrote before the restart.
+ */
+static void test_export_restart(void)
+{
+    const IceKat *t = ice_kat_find("xts-256/ieee1619-v10");
+    size_t len = (size_t)t->dus * t->units, key_len, ct_len;
+    g_autofree uint8_t *key = unhex(t->key, &key_len);
+    g_autofree uint8_t *ct = unhex(t->ct, &ct_len);
+    g_autofree char *key_b64 = g_base64_encode(key, key_len);
+    g_autofree char *img = ice_image_create(IMG_SIZE);
+    g_autofree char *sock = g_strdup_printf("%s/ice-restart-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *secret = g_strdup_printf(
+        "secret,id=rk,format=base64,data=%s", key_b64);
+    g_autofree char *blockdev = g_strdup_printf(
+        "driver=file,node-name=disk0,filename=%s", img);
+    g_autofree char *export = g_strdup_printf(
+        "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,"
+        "addr.path=%s,writable=on,ice=on,ice-slots=8,"
+        "ice-preload=5:%s:%u:%u:rk", sock, ice_kat_alg(t),
+        ice_kat_key_bits(t), t->dus);
+    const char *args[] = {
+        "--object", secret, "--blockdev", blockdev, "--export", export, NULL
+    };
+    g_autofree uint8_t *pt = g_malloc(len);
+    g_autofree uint8_t *buf = g_malloc(len);
+    IceReq w = { .type = VIRTIO_BLK_T_OUT, .payload = true, .slot = 5,
+                 .activate = 1, .dun = t->dun, .data = buf, .len = len };
+    IceReq r = w;
+    IceQsd qsd = { 0 };
+    IcePciDisk d;
+    QOSState *qs;
+
     unlink(sock);
-    unlink(img);
+    ice_qsd_start(&qsd, args);
+    qs = qtest_pc_boot("-object memory-backend-shm,id=mem,size=256M "
+                       "-M memory-backend=mem -m 256M "
+                       "-chardev socket,id=vu0,path=%s,reconnect-ms=100 "
+                       "-device vhost-user-blk-pci,id=disk0,chardev=vu0,"
+                       "addr=04.0,ice=on", sock);
+    ice_pci_disk_start(&d, qs, DEVFN, true);
+    g_assert_true(d.ice);
+
+    ice_kat_plaintext(t, pt, len);
+    memcpy(buf, pt, len);
+    g_assert_cmpint(ice_req_do(qs->qts, d.dev, &qs->alloc, d.vq, &w), ==,
+                    VIRTIO_BLK_S_OK);
+    ice_image_read(img, 0, buf, len);
+    g_assert(!memcmp(buf, ct, ct_len));
+
+    /* A new daemon, the same options: nothing of the old one survives */
+    ice_qsd_stop(&qsd);
+    ice_qsd_start(&qsd, args);
+
+    /* The request waits in the ring until the front end is back */
+    r.type = VIRTIO_BLK_T_IN;
+    memset(buf, 0, len);
+    ice_req_submit(qs->qts, d.dev, &qs->alloc, d.vq, &r);
+    g_assert_true(ice_req_wait(qs->qts, d.dev, d.vq, &r,
+                               ICE_REQ_TIMEOUT_US));
+    g_assert_cmpint(ice_req_finish(qs->qts, &qs->alloc, &r), ==,
+                    VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, pt, len));
+
+    teardown(&d, qs, &qsd, sock, img);
 }
 
 int main(int argc, char **argv)
 {
+    static const struct {
+        const char *path;
+        GTestFunc fn;
+    } tests[] = {
+        { "/virtio-blk-ice/remote/nbd-sees-ciphertext",
+          test_nbd_sees_ciphertext },
+        { "/virtio-blk-ice/remote/export-restart-reconnect",
+          test_export_restart },
+    };
+
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/virtio-blk-ice/remote/nbd-sees-ciphertext",
-                   test_nbd_sees_ciphertext);
+    for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
+        qtest_add_func(tests[i].path, tests[i].fn);
+    }
     return g_test_run();
 }

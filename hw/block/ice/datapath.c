@@ -18,14 +18,48 @@
  */
 QEMU_BUILD_BUG_ON(ICE_CHUNK_SIZE % ICE_DATA_UNIT_MAX);
 
+/*
+ * A gate that lets at most @max coroutines through at once; the others
+ * wait their turn on @waiters
+ */
+typedef struct IceCoGate {
+    QemuMutex lock;             /* protects @busy */
+    unsigned busy;
+    unsigned max;
+    CoQueue waiters;
+} IceCoGate;
+
+static void ice_co_gate_init(IceCoGate *g, unsigned max)
+{
+    qemu_mutex_init(&g->lock);
+    g->busy = 0;
+    g->max = max;
+    qemu_co_queue_init(&g->waiters);
+}
+
+static void coroutine_fn ice_co_gate_enter(IceCoGate *g)
+{
+    qemu_mutex_lock(&g->lock);
+    while (g->busy == g->max) {
+        qemu_co_queue_wait(&g->waiters, &g->lock);
+    }
+    g->busy++;
+    qemu_mutex_unlock(&g->lock);
+}
+
+static void coroutine_fn ice_co_gate_leave(IceCoGate *g)
+{
+    qemu_mutex_lock(&g->lock);
+    g->busy--;
+    qemu_co_enter_next(&g->waiters, &g->lock);
+    qemu_mutex_unlock(&g->lock);
+}
+
 struct IceDataPath {
     BlockBackend *blk;
     IceBouncePool *pool;        /* bounce memory of encrypted writes */
     size_t offload_min;         /* larger requests' crypto goes to workers */
-    unsigned offload_max;       /* chunks in worker threads at once */
-    QemuMutex lock;             /* protects the two below */
-    unsigned offload_busy;
-    CoQueue offload_waiters;
+    IceCoGate offload;          /* chunks in worker threads at once */
 };
 
 IceDataPath *ice_datapath_new(BlockBackend *blk, size_t bounce_limit,
@@ -36,21 +70,18 @@ IceDataPath *ice_datapath_new(BlockBackend *blk, size_t bounce_limit,
     dp->blk = blk;
     dp->pool = ice_bounce_pool_new(blk, bounce_limit);
     dp->offload_min = offload_min;
-    dp->offload_max = MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
-    qemu_mutex_init(&dp->lock);
-    qemu_co_queue_init(&dp->offload_waiters);
+    ice_co_gate_init(&dp->offload, MAX(1, sysconf(_SC_NPROCESSORS_ONLN)));
     return dp;
 }
 
 void ice_datapath_free(IceDataPath *dp)
 {
-    if (!dp) {
-        return;
+    if (dp) {
+        assert(dp->offload.busy == 0);
+        ice_bounce_pool_free(dp->pool);
+        qemu_mutex_destroy(&dp->offload.lock);
+        g_free(dp);
     }
-    assert(dp->offload_busy == 0);
-    ice_bounce_pool_free(dp->pool);
-    qemu_mutex_destroy(&dp->lock);
-    g_free(dp);
 }
 
 /* One chunk's crypto, run inline or in a worker thread */
@@ -88,19 +119,9 @@ static int coroutine_fn ice_co_crypt_chunk(IceDataPath *dp, IceKey *key,
     qemu_iovec_init_slice(&slice, qiov, pos, len);
     trace_ice_co_crypt_chunk(dst != NULL, dun, len, offload);
     if (offload) {
-        qemu_mutex_lock(&dp->lock);
-        while (dp->offload_busy == dp->offload_max) {
-            qemu_co_queue_wait(&dp->offload_waiters, &dp->lock);
-        }
-        dp->offload_busy++;
-        qemu_mutex_unlock(&dp->lock);
-
+        ice_co_gate_enter(&dp->offload);
         ret = thread_pool_submit_co(ice_crypt_job_run, &job);
-
-        qemu_mutex_lock(&dp->lock);
-        dp->offload_busy--;
-        qemu_co_enter_next(&dp->offload_waiters, &dp->lock);
-        qemu_mutex_unlock(&dp->lock);
+        ice_co_gate_leave(&dp->offload);
     } else {
         ret = ice_crypt_job_run(&job);
     }

@@ -151,6 +151,8 @@ void ice_qsd_stop(IceQsd *qsd)
     g_spawn_close_pid(qsd->pid);
     g_assert_true(WIFEXITED(status));
     unlink(qsd->qmp_path);
+    g_free(qsd->qmp_path);
+    qsd->qmp_path = NULL;
 }
 
 /* When a test ends: QEMU first, so that it does not see its back end go */
@@ -160,7 +162,6 @@ static void ice_qsd_vhost_user_stop(void *opaque)
 
     qtest_kill_qemu(global_qtest);
     ice_qsd_stop(qsd);
-    g_free(qsd->qmp_path);
     g_free(qsd);
 }
 

@@ -39,7 +39,7 @@ void ice_image_write(const char *path, uint64_t off, const void *buf,
 /**
  * IceQsd:
  * @pid: the daemon
- * @qmp_path: its QMP socket, chosen by ice_qsd_start() unless set
+ * @qmp_path: its QMP socket, chosen by ice_qsd_start()
  * @qmp_fd: connected to it
  */
 typedef struct IceQsd {
@@ -67,7 +67,10 @@ QDict *ice_qsd_qmp(IceQsd *qsd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
  */
 char *ice_qmp_error_of(QDict *rsp);
 
-/* Stop the daemon with SIGTERM and reap it; it must exit by itself */
+/*
+ * Stop the daemon with SIGTERM and reap it; it must exit by itself.
+ * @qsd can be started again.
+ */
 void ice_qsd_stop(IceQsd *qsd);
 
 /* The id of the export ice_qsd_start_vhost_user() creates */
