@@ -54,11 +54,18 @@ static const struct {
  * and is not thread-safe, so a set is used by one request at a time; each
  * key keeps a pool of sets.
  */
+/* IVs of the CBC modes computed by one ECB call (measured: see below) */
+#define ICE_IV_BATCH    64
+
 typedef struct IceCipherSet {
     struct IceCipherSet *next;
     QCryptoCipher *data;        /* XTS, CBC or ECB with the data key */
     QCryptoCipher *ivgen;       /* ECB that turns a DUN into an IV, or NULL */
     uint8_t *scratch;           /* one data unit, for units split in memory */
+    /* The IVs of data units @iv_dun to @iv_dun + @iv_count - 1 */
+    uint64_t iv_dun;
+    unsigned iv_count;
+    uint64_t ivs[ICE_IV_BATCH][2];
 } IceCipherSet;
 
 struct IceKey {
@@ -316,6 +323,7 @@ static void ice_cipher_set_free(IceCipherSet *cs)
     /* The backend frees the expanded keys (see the security notes) */
     qcrypto_cipher_free(cs->data);
     qcrypto_cipher_free(cs->ivgen);
+    ice_wipe(cs->ivs, sizeof(cs->ivs));
     if (cs->scratch) {
         ice_wipe(cs->scratch, ICE_DATA_UNIT_MAX);
         g_free(cs->scratch);
@@ -579,9 +587,43 @@ static void ice_key_return_cipher(IceKey *key, IceCipherSet *cs)
     qemu_mutex_unlock(&key->pool_lock);
 }
 
-/* Load the IV (or XTS tweak) for data unit @dun into the data cipher */
+/*
+ * Compute the CBC IVs of data units @dun to @dun + @n - 1 into @cs->ivs
+ * with one ECB call: per data unit, a call of its own cost CBC
+ * decryption (about 20 GB/s here) 5-10% of its speed.
+ */
+static int ice_gen_ivs(const IceKey *key, IceCipherSet *cs, uint64_t dun,
+                       unsigned n, Error **errp)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t d = dun + i;
+
+        if (key->cfg.alg == ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC) {
+            /* IV = AES-ECB_K(LE128(byte offset of the unit)), 128 bits */
+            cs->ivs[i][0] = cpu_to_le64(d << key->dus_shift);
+            cs->ivs[i][1] = cpu_to_le64(d >> (64 - key->dus_shift));
+        } else {
+            /* ESSIV: IV = AES-256-ECB_{SHA-256(K)}(LE128(DUN)) */
+            cs->ivs[i][0] = cpu_to_le64(d);
+            cs->ivs[i][1] = 0;
+        }
+    }
+    cs->iv_dun = dun;
+    cs->iv_count = 0;
+    if (qcrypto_cipher_encrypt(cs->ivgen, cs->ivs, cs->ivs,
+                               n * sizeof(cs->ivs[0]), errp) < 0) {
+        return -1;
+    }
+    cs->iv_count = n;
+    return 0;
+}
+
+/*
+ * Load the IV (or XTS tweak) for data unit @dun, the first of @units
+ * still to do, into the data cipher
+ */
 static int ice_set_iv(const IceKey *key, IceCipherSet *cs, uint64_t dun,
-                      Error **errp)
+                      uint64_t units, Error **errp)
 {
     uint64_t block[2];
 
@@ -593,24 +635,17 @@ static int ice_set_iv(const IceKey *key, IceCipherSet *cs, uint64_t dun,
         return qcrypto_cipher_setiv(cs->data, (uint8_t *)block,
                                     sizeof(block), errp);
     case ICE_CRYPTO_ALGORITHM_BITLOCKER_AES_CBC:
-        /* IV = AES-ECB_K(LE128(byte offset of the unit)), 128-bit product */
-        block[0] = cpu_to_le64(dun << key->dus_shift);
-        block[1] = cpu_to_le64(dun >> (64 - key->dus_shift));
-        break;
     case ICE_CRYPTO_ALGORITHM_ESSIV_AES_CBC:
-        /* IV = AES-256-ECB_{SHA-256(K)}(LE128(DUN)) */
-        block[0] = cpu_to_le64(dun);
-        block[1] = 0;
-        break;
+        if ((dun - cs->iv_dun >= cs->iv_count) &&
+            ice_gen_ivs(key, cs, dun, MIN(units, ICE_IV_BATCH), errp) < 0) {
+            return -1;
+        }
+        return qcrypto_cipher_setiv(cs->data,
+                                    (uint8_t *)cs->ivs[dun - cs->iv_dun],
+                                    sizeof(cs->ivs[0]), errp);
     default:
         return 0;
     }
-    if (qcrypto_cipher_encrypt(cs->ivgen, block, block, sizeof(block),
-                               errp) < 0) {
-        return -1;
-    }
-    return qcrypto_cipher_setiv(cs->data, (uint8_t *)block, sizeof(block),
-                                errp);
 }
 
 /* Position in a scatter-gather list */
@@ -652,6 +687,7 @@ static bool ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
     if (!cs) {
         return false;
     }
+    cs->iv_count = 0;           /* IVs of another request are of no use */
 
     ice_sg_advance(&c, 0);
     for (size_t done = 0, n = dus; done < qiov->size && ret == 0;
@@ -672,7 +708,8 @@ static bool ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
                 ~(dus - 1);
         }
 
-        if (ice_set_iv(key, cs, dun, errp) < 0) {
+        if (ice_set_iv(key, cs, dun, (qiov->size - done) / dus,
+                       errp) < 0) {
             ret = -1;
         } else if (encrypt && contiguous) {
             ret = qcrypto_cipher_encrypt(cs->data, seg, dst + done, n, errp);
