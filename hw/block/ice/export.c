@@ -114,14 +114,9 @@ int ice_export_parse_payload(IceExport *ie, IceRequest *r, uint32_t type,
     if (!ie || !ie->negotiated) {
         return 0;
     }
-    /*
-     * Masked as the device masks it, so that the legacy FLUSH_OUT (5)
-     * consumes a payload like FLUSH (the export then answers UNSUPP)
-     */
-    return ice_request_parse_payload(r, ie->payload,
-                                     type & ~(VIRTIO_BLK_T_OUT |
-                                              VIRTIO_BLK_T_BARRIER),
-                                     out_iov, out_num, false);
+    /* FLUSH_OUT (5) consumes a payload, then the export answers UNSUPP */
+    return ice_request_parse_payload(r, ie->payload, type, out_iov, out_num,
+                                     false);
 }
 
 uint8_t ice_export_get_caps(IceExport *ie, const struct iovec *in_iov,

@@ -33,6 +33,12 @@ int ice_request_parse_payload(IceRequest *r, IcePayloadLayout layout,
     uint64_t dun;
 
     r->has_payload = false;
+    /*
+     * Masked as virtio-blk dispatches it, so that the legacy
+     * VIRTIO_BLK_T_FLUSH_OUT (5), which the device handles as a FLUSH,
+     * carries the payload of a FLUSH too
+     */
+    type &= ~(VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER);
     if (!ice_request_carries_payload(layout, type)) {
         return 0;
     }

@@ -105,21 +105,13 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
                                  unsigned out_num)
 {
     VirtIODevice *vdev = VIRTIO_DEVICE(req->dev);
-    uint32_t type;
 
     req->ice.has_payload = false;
     if (!virtio_blk_ice_negotiated(req->dev)) {
         return 0;
     }
-
-    /*
-     * The type is masked as virtio_blk_handle_request() masks it, so that
-     * the legacy VIRTIO_BLK_T_FLUSH_OUT (5), which it handles as a FLUSH,
-     * carries the payload of a FLUSH too.
-     */
-    type = virtio_ldl_p(vdev, &req->out.type) &
-           ~(VIRTIO_BLK_T_OUT | VIRTIO_BLK_T_BARRIER);
-    return ice_request_parse_payload(&req->ice, req->dev->ice.payload, type,
+    return ice_request_parse_payload(&req->ice, req->dev->ice.payload,
+                                     virtio_ldl_p(vdev, &req->out.type),
                                      out_iov, out_num,
                                      virtio_access_is_big_endian(vdev));
 }

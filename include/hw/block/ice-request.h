@@ -52,8 +52,7 @@ bool ice_request_carries_payload(IcePayloadLayout layout, uint32_t type);
  * ice_request_parse_payload:
  * @r: the request's state; its payload fields are set here
  * @layout: the device's payload layout
- * @type: the request type with VIRTIO_BLK_T_OUT and VIRTIO_BLK_T_BARRIER
- *        masked
+ * @type: the request type as the driver sent it
  * @out_iov: the driver-readable buffers, the 16-byte header included
  * @out_num: number of elements in @out_iov
  * @big_endian: the transport's byte order is big endian (a legacy device
