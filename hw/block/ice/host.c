@@ -189,7 +189,7 @@ IceInfo *qmp_query_ice(const char *id, Error **errp)
         si->algorithm = cfg.alg;
         si->key_size = ice_key_size_bits(cfg.key_size);
         si->data_unit_size = cfg.data_unit_size;
-        si->key_secret = secret_id;   /* the host always names one */
+        si->key_secret = secret_id;   /* NULL: the guest loaded it */
         QAPI_LIST_APPEND(slot_tail, si);
     }
     return info;

@@ -75,11 +75,14 @@ void hmp_info_ice(Monitor *mon, const QDict *qdict)
     }
     monitor_printf(mon, "programmed slots:%s\n", info->slots ? "" : " none");
     for (IceSlotInfoList *s = info->slots; s; s = s->next) {
+        g_autofree char *from = s->value->key_secret ?
+            g_strdup_printf("secret '%s'", s->value->key_secret) :
+            g_strdup("the guest (ice-keybox)");
+
         monitor_printf(mon, "  slot %u: %s %u-bit, data unit %u, "
-                       "key from secret '%s'\n", s->value->slot,
+                       "key from %s\n", s->value->slot,
                        IceCryptoAlgorithm_str(s->value->algorithm),
-                       s->value->key_size, s->value->data_unit_size,
-                       s->value->key_secret);
+                       s->value->key_size, s->value->data_unit_size, from);
     }
     qapi_free_IceInfo(info);
 }

@@ -72,6 +72,13 @@ static int virtio_blk_ice_pre_save(void *opaque)
                                    &id)) {
             continue;
         }
+        if (!id) {
+            /* ice-keybox blocks migration; this is a second line */
+            error_report("virtio-blk: inline crypto slot %u holds a key the "
+                         "guest loaded, which cannot be migrated",
+                         ice->slot_offset + i);
+            return -EINVAL;
+        }
         st->slot = ice->slot_offset + i;
         st->alg = cfg.alg;
         st->key_size = cfg.key_size;

@@ -1,0 +1,343 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * QTest for ice-keybox, the guest's key channel to a virtio-blk disk's
+ * inline crypto engine: the guest programs a slot through BAR 0 and the
+ * disk encrypts with it (an IEEE 1619 vector read back from the image on
+ * the host); slots outside the disk's range and bad configurations are
+ * refused and change nothing; the key register never reads back; a reset
+ * takes the guest's keys and leaves the host's; migration is blocked.
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "libqos/libqos-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "libqos/virtio-blk-ice.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "hw/block/ice-keybox.h"
+#include "../ice-vectors.h"
+
+#define IMG_SIZE        (1024 * 1024)
+#define DISK_DEVFN      QPCI_DEVFN(4, 0)
+#define BOX_DEVFN       QPCI_DEVFN(5, 0)
+/* The disk's slots: 2 to 5 */
+#define SLOT_FIRST      2
+#define SLOT_COUNT      4
+
+typedef struct Env {
+    char *img;
+    QOSState *qs;
+    QPCIDevice *box;
+    QPCIBar bar;
+    IcePciDisk disk;
+} Env;
+
+static void env_start(Env *env)
+{
+    env->img = ice_image_create(IMG_SIZE);
+    env->qs = qtest_pc_boot("-drive if=none,id=drive0,file=%s,format=raw "
+                            "-device virtio-blk-pci,id=drv0,drive=drive0,"
+                            "addr=04.0,ice=on,ice-slots=%d,"
+                            "ice-slot-offset=%d "
+                            "-device ice-keybox,disk=drv0,addr=05.0",
+                            env->img, SLOT_COUNT, SLOT_FIRST);
+    env->box = qpci_device_find(env->qs->pcibus, BOX_DEVFN);
+    g_assert(env->box);
+    qpci_device_enable(env->box);
+    env->bar = qpci_iomap(env->box, 0, NULL);
+}
+
+static void env_stop(Env *env)
+{
+    qpci_iounmap(env->box, env->bar);
+    g_free(env->box);
+    qtest_shutdown(env->qs);
+    unlink(env->img);
+    g_free(env->img);
+}
+
+static uint32_t box_read(Env *env, uint32_t reg)
+{
+    return qpci_io_readl(env->box, env->bar, reg);
+}
+
+static void box_write(Env *env, uint32_t reg, uint32_t val)
+{
+    qpci_io_writel(env->box, env->bar, reg, val);
+}
+
+/* Program @slot through the box; returns the status */
+static uint32_t box_program(Env *env, uint32_t slot, uint32_t alg,
+                            uint32_t key_size, uint32_t dus,
+                            const uint8_t *key, uint32_t key_len)
+{
+    box_write(env, ICE_KEYBOX_REG_SLOT, slot);
+    box_write(env, ICE_KEYBOX_REG_ALG, alg);
+    box_write(env, ICE_KEYBOX_REG_KEY_SIZE, key_size);
+    box_write(env, ICE_KEYBOX_REG_DATA_UNIT_SIZE, dus);
+    box_write(env, ICE_KEYBOX_REG_KEY_LEN, key_len);
+    for (uint32_t i = 0; i < MIN(key_len, ICE_KEYBOX_KEY_MAX); i += 4) {
+        box_write(env, ICE_KEYBOX_REG_KEY + i, ldl_le_p(key + i));
+    }
+    box_write(env, ICE_KEYBOX_REG_CMD, ICE_KEYBOX_CMD_PROGRAM);
+    return box_read(env, ICE_KEYBOX_REG_STATUS);
+}
+
+static uint32_t box_evict(Env *env, uint32_t slot)
+{
+    box_write(env, ICE_KEYBOX_REG_SLOT, slot);
+    box_write(env, ICE_KEYBOX_REG_CMD, ICE_KEYBOX_CMD_EVICT);
+    return box_read(env, ICE_KEYBOX_REG_STATUS);
+}
+
+/* query-ice: the programmed slots as "SLOT:SECRET" ("-" for none) */
+static char *programmed_slots(Env *env)
+{
+    QDict *rsp = qtest_qmp(env->qs->qts, "{'execute': 'query-ice', "
+                           "'arguments': {'id': 'drv0'}}");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    QListEntry *e;
+    GString *s = g_string_new("");
+
+    g_assert(ret);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(ret, "slots"), e) {
+        QDict *slot = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_string_append_printf(s, "%s%" PRId64 ":%s", s->len ? " " : "",
+                               qdict_get_int(slot, "slot"),
+                               qdict_haskey(slot, "key-secret") ?
+                               qdict_get_str(slot, "key-secret") : "-");
+    }
+    qobject_unref(rsp);
+    return g_string_free(s, false);
+}
+
+static void test_registers(void)
+{
+    Env env;
+
+    env_start(&env);
+    g_assert_cmphex(qpci_config_readw(env.box, PCI_VENDOR_ID), ==,
+                    ICE_KEYBOX_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(env.box, PCI_DEVICE_ID), ==,
+                    ICE_KEYBOX_DEVICE_ID);
+    g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_MAGIC), ==,
+                    ICE_KEYBOX_MAGIC);
+    g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_VERSION), ==, 1);
+    /* Bus 0, the disk's devfn: how the guest matches box and disk */
+    g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_DISK), ==, DISK_DEVFN);
+    g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_SLOT_FIRST), ==,
+                     SLOT_FIRST);
+    g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_SLOT_COUNT), ==,
+                     SLOT_COUNT);
+    env_stop(&env);
+}
+
+/*
+ * The guest loads IEEE 1619 vector 10 (XTS-AES-256) into slot 3 and
+ * writes its plaintext through that slot: the image holds the vector's
+ * ciphertext, and the data reads back as plaintext.
+ */
+static void test_program_known_answer(void)
+{
+    const IceKat *t = ice_kat_find("xts-256/ieee1619-v10");
+    g_autofree uint8_t *key = NULL, *ct = NULL;
+    g_autofree char *slots = NULL;
+    uint8_t pt[512], buf[512], img[512];
+    size_t key_len, ct_len;
+    Env env;
+    IceReq r = {
+        .type = VIRTIO_BLK_T_OUT, .sector = 8, .payload = true,
+        .slot = 3, .activate = 1, .dun = t->dun, .data = buf,
+        .len = sizeof(buf),
+    };
+
+    key = unhex(t->key, &key_len);
+    ct = unhex(t->ct, &ct_len);
+    ice_kat_plaintext(t, pt, sizeof(pt));
+    env_start(&env);
+
+    g_assert_cmpuint(box_program(&env, 3, t->alg, t->key_size, t->dus,
+                                 key, key_len), ==, ICE_KEYBOX_STATUS_OK);
+    /* The key register is write-only and was wiped */
+    for (uint32_t i = 0; i < ICE_KEYBOX_KEY_MAX; i += 4) {
+        g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_KEY + i), ==, 0);
+    }
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "3:-");
+
+    ice_pci_disk_start(&env.disk, env.qs, DISK_DEVFN, true);
+    memcpy(buf, pt, sizeof(buf));
+    g_assert_cmpuint(ice_req_do(env.qs->qts, env.disk.dev, &env.qs->alloc,
+                                env.disk.vq, &r), ==, VIRTIO_BLK_S_OK);
+    ice_image_read(env.img, 8 * 512, img, sizeof(img));
+    g_assert(!memcmp(img, ct, ct_len));
+
+    r.type = VIRTIO_BLK_T_IN;
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpuint(ice_req_do(env.qs->qts, env.disk.dev, &env.qs->alloc,
+                                env.disk.vq, &r), ==, VIRTIO_BLK_S_OK);
+    g_assert(!memcmp(buf, pt, sizeof(pt)));
+
+    /* Evicted, the slot is empty and the disk refuses to use it */
+    g_assert_cmpuint(box_evict(&env, 3), ==, ICE_KEYBOX_STATUS_OK);
+    g_free(slots);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "");
+    g_assert_cmpuint(ice_req_do(env.qs->qts, env.disk.dev, &env.qs->alloc,
+                                env.disk.vq, &r), ==, VIRTIO_BLK_S_IOERR);
+    ice_pci_disk_stop(&env.disk, env.qs);
+    env_stop(&env);
+}
+
+/* What the box refuses: each leaves the slot table as it was */
+static void test_refused(void)
+{
+    uint8_t key[72], same[64];
+    g_autofree char *slots = NULL;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i * 7 + 1;
+    }
+    memset(same, 0x5a, sizeof(same));
+    env_start(&env);
+
+    /* Outside the disk's slots 2 to 5, on either side */
+    g_assert_cmpuint(box_program(&env, SLOT_FIRST - 1, ICE_XTS,
+                                 ICE_KEY_SIZE_256, 4096, key, 64), ==,
+                     ICE_KEYBOX_STATUS_BAD_SLOT);
+    g_assert_cmpuint(box_program(&env, SLOT_FIRST + SLOT_COUNT, ICE_XTS,
+                                 ICE_KEY_SIZE_256, 4096, key, 64), ==,
+                     ICE_KEYBOX_STATUS_BAD_SLOT);
+    g_assert_cmpuint(box_program(&env, 0xffffffff, ICE_XTS,
+                                 ICE_KEY_SIZE_256, 4096, key, 64), ==,
+                     ICE_KEYBOX_STATUS_BAD_SLOT);
+    g_assert_cmpuint(box_evict(&env, SLOT_FIRST + SLOT_COUNT), ==,
+                     ICE_KEYBOX_STATUS_BAD_SLOT);
+    /* Unknown algorithm, key size, data unit size */
+    g_assert_cmpuint(box_program(&env, 2, 0xff, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_BAD_CONFIG);
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, 0x77, 4096, key, 64), ==,
+                     ICE_KEYBOX_STATUS_BAD_CONFIG);
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 1000,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_BAD_CONFIG);
+    /* Key length not the configuration's, or beyond the register */
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 32), ==, ICE_KEYBOX_STATUS_BAD_CONFIG);
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 72), ==, ICE_KEYBOX_STATUS_BAD_CONFIG);
+    /* XTS with equal halves */
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 same, 64), ==, ICE_KEYBOX_STATUS_BAD_CONFIG);
+    /* Unknown command */
+    box_write(&env, ICE_KEYBOX_REG_CMD, 7);
+    g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_STATUS), ==,
+                     ICE_KEYBOX_STATUS_BAD_CMD);
+    /* Narrow accesses are not accepted */
+    qpci_io_writeb(env.box, env.bar, ICE_KEYBOX_REG_SLOT, 9);
+    g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_SLOT), ==, 2);
+
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "");
+    env_stop(&env);
+}
+
+/*
+ * A reset takes the keys the guest loaded, like a controller's reset
+ * would, and leaves those the host loaded from secrets
+ */
+static void test_reset(void)
+{
+    uint8_t key[64];
+    g_autofree char *before = NULL, *after = NULL, *err = NULL;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i;
+    }
+    env_start(&env);
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program(&env, 5, ICE_XTS, ICE_KEY_SIZE_256, 512,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    ice_qmp_add_secret(env.qs->qts, "hostkey", key, 64);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 4, "aes-xts", 256, 4096,
+                               "hostkey");
+    g_assert_null(err);
+    before = programmed_slots(&env);
+    g_assert_cmpstr(before, ==, "2:- 4:hostkey 5:-");
+
+    qtest_system_reset(env.qs->qts);
+    after = programmed_slots(&env);
+    g_assert_cmpstr(after, ==, "4:hostkey");
+    env_stop(&env);
+}
+
+static void test_migration_blocked(void)
+{
+    Env env;
+    QDict *rsp;
+
+    env_start(&env);
+    rsp = qtest_qmp(env.qs->qts, "{'execute': 'migrate', 'arguments': "
+                    "{'uri': 'exec:cat > /dev/null'}}");
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                    "ice-keybox: the keys the guest loaded into disk 'drv0' "
+                    "cannot be migrated"));
+    qobject_unref(rsp);
+    env_stop(&env);
+}
+
+/* The box needs a disk, one that exists, on PCI, with ice=on */
+static void test_realize_errors(void)
+{
+    static const struct {
+        const char *disk;
+        const char *error;
+    } cases[] = {
+        { NULL, "ice-keybox: property 'disk' is required" },
+        { "nodisk", "ice-keybox: Device 'nodisk' not found" },
+        { "plain", "ice-keybox: Device 'plain' does not have ice=on" },
+    };
+    QTestState *qts = qtest_init("-drive if=none,id=d1,file=null-co://,"
+                                 "format=raw "
+                                 "-device virtio-blk-pci,id=plain,drive=d1");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        QDict *args = qdict_new();
+        g_autofree char *desc = NULL;
+
+        qdict_put_str(args, "driver", "ice-keybox");
+        if (cases[i].disk) {
+            qdict_put_str(args, "disk", cases[i].disk);
+        }
+        desc = ice_qmp_error_of(qtest_qmp(qts, "{'execute': 'device_add', "
+                                          "'arguments': %p}", args));
+
+        g_assert_cmpstr(desc, ==, cases[i].error);
+    }
+    qtest_quit(qts);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!qtest_has_device("ice-keybox")) {
+        g_test_skip("ice-keybox is not built");
+        return g_test_run();
+    }
+    qtest_add_func("/ice-keybox/registers", test_registers);
+    qtest_add_func("/ice-keybox/program-known-answer",
+                   test_program_known_answer);
+    qtest_add_func("/ice-keybox/refused", test_refused);
+    qtest_add_func("/ice-keybox/reset", test_reset);
+    qtest_add_func("/ice-keybox/migration-blocked", test_migration_blocked);
+    qtest_add_func("/ice-keybox/realize-errors", test_realize_errors);
+    return g_test_run();
+}
