@@ -11,7 +11,9 @@
  * everything completes, the writes waiting for bounce memory (the
  * ice_bounce_wait trace event says they did).  Throughout, QEMU's peak
  * RSS may grow by no more than the device's bounce limit plus a small
- * slack, and QMP must answer every query-status within 100 ms.  Every
+ * slack, and QMP must answer query-status within 100 ms (one answer of
+ * the run may take up to 1 s: these machines are shared, and a stalled
+ * main loop would be slow on every request, not once).  Every
  * request completes with OK and the disk holds exactly the AES-256-XTS
  * ciphertext of the data, computed here with libgcrypt unit by unit.
  */
@@ -40,6 +42,7 @@
 #define BOUNCE_LIMIT    (2 * 1024 * 1024)   /* ice-bounce-limit */
 #define RSS_SLACK_MIB   32                  /* threads, stacks, heap */
 #define QMP_MAX_US      (100 * 1000)
+#define QMP_OUTLIER_US  (1000 * 1000)
 #define TIMEOUT_US      (120 * 1000 * 1000)
 
 /*
@@ -124,15 +127,25 @@ static void reset_peak_rss(pid_t pid)
     close(fd);
 }
 
-/* Time one query-status; returns microseconds */
-static gint64 qmp_round_trip(QTestState *qts)
+/* QMP round trips: how many, the slowest, how many over QMP_MAX_US */
+typedef struct QmpTimes {
+    int count;
+    gint64 worst;
+    int slow;
+} QmpTimes;
+
+/* Time one query-status */
+static void qmp_round_trip(QTestState *qts, QmpTimes *t)
 {
     gint64 start = g_get_monotonic_time();
     QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+    gint64 us = g_get_monotonic_time() - start;
 
     g_assert_true(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
-    return g_get_monotonic_time() - start;
+    t->count++;
+    t->worst = MAX(t->worst, us);
+    t->slow += us > QMP_MAX_US;
 }
 
 /* What AES-256-XTS with @key makes of @pt at data unit @dun onwards */
@@ -168,7 +181,8 @@ static void test_hostile_aliased_queue(void)
     uint32_t heads[WRITES + READS];
     bool used[WRITES + READS] = { 0 };
     IcePciDisk disk_dev;
-    gint64 worst = 0, start;
+    QmpTimes qmp = { 0 };
+    gint64 start;
     uint64_t base, held, peak;
     QOSState *qs;
     QVirtQueue *vq;
@@ -221,13 +235,13 @@ static void test_hostile_aliased_queue(void)
         submit_aliased(qs->qts, disk_dev.dev, &qs->alloc, vq,
                        r[i].is_write ? alias_pt : alias_rd[i / 3], &r[i]);
         heads[i] = r[i].head;
-        worst = MAX(worst, qmp_round_trip(qs->qts));
+        qmp_round_trip(qs->qts, &qmp);
     }
 
     /* Held by the throttle, which lets one chunk or request through */
     start = g_get_monotonic_time();
     while (g_get_monotonic_time() - start < 300 * 1000) {
-        worst = MAX(worst, qmp_round_trip(qs->qts));
+        qmp_round_trip(qs->qts, &qmp);
         g_assert_cmpint(ice_req_reap(qs->qts, disk_dev.dev, vq, heads, used,
                                      WRITES + READS), <=, 1);
     }
@@ -240,7 +254,7 @@ static void test_hostile_aliased_queue(void)
                              " 'iops_wr': 0 } }");
     start = g_get_monotonic_time();
     do {
-        worst = MAX(worst, qmp_round_trip(qs->qts));
+        qmp_round_trip(qs->qts, &qmp);
         done = ice_req_reap(qs->qts, disk_dev.dev, vq, heads, used,
                             WRITES + READS);
         g_assert(g_get_monotonic_time() - start <= TIMEOUT_US);
@@ -249,12 +263,14 @@ static void test_hostile_aliased_queue(void)
 
     g_test_message("peak RSS growth: %" PRIu64 " KiB while held, %" PRIu64
                    " KiB in all (bounce limit %d KiB, slack %d KiB); "
-                   "slowest query-status %" PRId64 " us",
+                   "%d query-status, slowest %" PRId64 " us, %d over %d us",
                    held / 1024, peak / 1024, BOUNCE_LIMIT / 1024,
-                   rss_slack_mib * 1024, worst);
+                   rss_slack_mib * 1024, qmp.count, qmp.worst, qmp.slow,
+                   QMP_MAX_US);
     g_assert_cmpuint(peak, <=,
                      BOUNCE_LIMIT + rss_slack_mib * 1024 * 1024ull);
-    g_assert_cmpint(worst, <=, QMP_MAX_US);
+    g_assert_cmpint(qmp.slow, <=, 1);
+    g_assert_cmpint(qmp.worst, <=, QMP_OUTLIER_US);
 
     for (int i = 0; i < WRITES + READS; i++) {
         g_assert_cmpint(qtest_readb(qs->qts, r[i].status), ==,
