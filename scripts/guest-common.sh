@@ -32,13 +32,20 @@ initramfs_pack() {
     (cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) > "$2"
 }
 
+# TCG by default, as scripts/guest-boot-test; ICE_GUEST_ACCEL=kvm tries
+# KVM first
+accel="-accel tcg"
+[ "${ICE_GUEST_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] &&
+    accel="-accel kvm -accel tcg"
+
 # boot_guest LOG INITRD QEMU_ARGS...: boot the kernel once, console in LOG.
 # The guest ends with "reboot -f", which -no-reboot turns into an exit
 # (this kernel has no ACPI to power off).
 boot_guest() {
     log=$1 initrd=$2
     shift 2
-    timeout 600 "$objdir/qemu-system-x86_64" -M pc -accel tcg -m 256 \
+    # shellcheck disable=SC2086 # $accel is two or four words
+    timeout 600 "$objdir/qemu-system-x86_64" -M pc $accel -m 256 \
         -nodefaults -display none -serial "file:$log" -no-reboot \
         -kernel "$kernel" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 loglevel=7" "$@" || true
