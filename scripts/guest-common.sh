@@ -45,7 +45,7 @@ boot_guest() {
     log=$1 initrd=$2
     shift 2
     # shellcheck disable=SC2086 # $accel is two or four words
-    timeout 600 "$objdir/qemu-system-x86_64" -M pc $accel -m 256 \
+    timeout 300 "$objdir/qemu-system-x86_64" -M pc $accel -m 256 \
         -nodefaults -display none -serial "file:$log" -no-reboot \
         -kernel "$kernel" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 loglevel=7" "$@" || true

@@ -19,12 +19,14 @@
 #include "hw/block/ice-host.h"
 #include "hw/block/ice-keybox.h"
 #include "trace.h"
+#include "virtio-blk-ice-internal.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(IceKeybox, ICE_KEYBOX)
 
 /**
  * IceKeybox:
- * @disk: property "disk", the qdev id of the virtio-blk device served
+ * @disk: property "disk", the qdev id (or QOM path) of the
+ *        virtio-blk-pci device served
  * @slot...@key_len: the argument registers
  * @status: the last command's status
  * @key: the key register, wiped after every command
@@ -46,11 +48,13 @@ struct IceKeybox {
     Error *migration_blocker;
 };
 
-/* The disk's PCI function, or NULL if it is gone */
+/*
+ * The disk's PCI function, or NULL if it is gone; @disk is resolved as
+ * virtio_blk_ice_find_engine() resolves it
+ */
 static PCIDevice *ice_keybox_disk_pci(IceKeybox *kb)
 {
-    Object *obj = object_resolve_path_component(
-        machine_get_container("peripheral"), kb->disk);
+    Object *obj = virtio_blk_ice_resolve_id(kb->disk);
 
     return obj ? (PCIDevice *)object_dynamic_cast(obj, TYPE_PCI_DEVICE)
                : NULL;

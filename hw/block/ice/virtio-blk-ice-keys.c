@@ -254,19 +254,22 @@ int virtio_blk_ice_load(VirtIOBlock *s, QEMUFile *f)
 
 /* ---- QMP ---- */
 
+Object *virtio_blk_ice_resolve_id(const char *id)
+{
+    if (id[0] == '/') {
+        return object_resolve_path(id, NULL);
+    }
+    return object_resolve_path_component(machine_get_container("peripheral"),
+                                         id);
+}
+
 IceEngine *virtio_blk_ice_find_engine(const char *id,
                                       IcePayloadLayout *payload,
                                       Error **errp)
 {
-    Object *obj, *vblk;
+    Object *obj = virtio_blk_ice_resolve_id(id), *vblk;
     VirtIOBlock *s;
 
-    if (id[0] == '/') {
-        obj = object_resolve_path(id, NULL);
-    } else {
-        obj = object_resolve_path_component(
-            machine_get_container("peripheral"), id);
-    }
     if (!obj) {
         error_setg(errp, "Device '%s' not found", id);
         return NULL;
