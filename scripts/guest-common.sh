@@ -38,15 +38,22 @@ accel="-accel tcg"
 [ "${ICE_GUEST_ACCEL:-tcg}" = kvm ] && [ -w /dev/kvm ] &&
     accel="-accel kvm -accel tcg"
 
-# boot_guest LOG INITRD QEMU_ARGS...: boot the kernel once, console in LOG.
-# The guest ends with "reboot -f", which -no-reboot turns into an exit
-# (this kernel has no ACPI to power off).
+# boot_guest NAME INITRD QEMU_ARGS...: boot the kernel once.  The
+# console (kernel messages) goes to NAME.log; the init's report, each
+# line written with its own "echo ... > /dev/ttyS1", to NAME.out.  A
+# second port keeps kernel messages out of the report's lines, and
+# closing the tty after each line waits until it is sent, so a reboot
+# right after it loses nothing.  The guest ends with "reboot -f", which -no-reboot turns into
+# an exit (this kernel has no ACPI to power off).
 boot_guest() {
-    log=$1 initrd=$2
+    guest=$1 initrd=$2
     shift 2
+    rm -f "$guest.log" "$guest.out"
     # shellcheck disable=SC2086 # $accel is two or four words
     timeout 300 "$objdir/qemu-system-x86_64" -M pc $accel -m 256 \
-        -nodefaults -display none -serial "file:$log" -no-reboot \
+        -nodefaults -display none -no-reboot \
+        -serial "file:$guest.log" -serial "file:$guest.out" \
         -kernel "$kernel" -initrd "$initrd" \
         -append "console=ttyS0 panic=-1 loglevel=7" "$@" || true
+    touch "$guest.out"
 }
