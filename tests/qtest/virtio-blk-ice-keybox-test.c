@@ -15,6 +15,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "libqos/libqos-pc.h"
+#include "hw/pci/pci.h"
 #include "hw/pci/pci_regs.h"
 #include "libqos/virtio-blk-ice.h"
 #include "standard-headers/linux/virtio_blk.h"
@@ -122,9 +123,9 @@ static void test_registers(void)
 
     env_start(&env);
     g_assert_cmphex(qpci_config_readw(env.box, PCI_VENDOR_ID), ==,
-                    ICE_KEYBOX_VENDOR_ID);
+                    PCI_VENDOR_ID_REDHAT);
     g_assert_cmphex(qpci_config_readw(env.box, PCI_DEVICE_ID), ==,
-                    ICE_KEYBOX_DEVICE_ID);
+                    PCI_DEVICE_ID_REDHAT_ICE_KEYBOX);
     g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_MAGIC), ==,
                     ICE_KEYBOX_MAGIC);
     g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_VERSION), ==, 1);

@@ -265,8 +265,8 @@ static void ice_keybox_class_init(ObjectClass *klass, void *data)
 
     k->realize = ice_keybox_realize;
     k->exit = ice_keybox_exit;
-    k->vendor_id = ICE_KEYBOX_VENDOR_ID;
-    k->device_id = ICE_KEYBOX_DEVICE_ID;
+    k->vendor_id = PCI_VENDOR_ID_REDHAT;
+    k->device_id = PCI_DEVICE_ID_REDHAT_ICE_KEYBOX;
     k->class_id = PCI_CLASS_OTHERS;
     dc->desc = "Key channel to a virtio-blk inline crypto engine";
     device_class_set_legacy_reset(dc, ice_keybox_reset);

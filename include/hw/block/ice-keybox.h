@@ -22,9 +22,7 @@
 
 #define TYPE_ICE_KEYBOX                 "ice-keybox"
 
-/* PCI identity: Red Hat's vendor id, a device id not yet allocated */
-#define ICE_KEYBOX_VENDOR_ID            0x1b36
-#define ICE_KEYBOX_DEVICE_ID            0x0015
+/* PCI identity: PCI_VENDOR_ID_REDHAT, PCI_DEVICE_ID_REDHAT_ICE_KEYBOX */
 
 #define ICE_KEYBOX_BAR_SIZE             0x1000
 
