@@ -5,10 +5,13 @@
  *
  *   ice-fscrypt add-key MOUNTPOINT KEYFILE    add a v2 master key (64 bytes),
  *                                             print its identifier in hex
- *   ice-fscrypt set-policy DIR IDENTIFIER default|iv_ino_lblk_64
- *                                             v2 policy, AES-256-XTS contents,
- *                                             AES-256-CTS filenames, default
- *                                             flags or IV_INO_LBLK_64
+ *   ice-fscrypt set-policy DIR IDENTIFIER default|iv_ino_lblk_64|cbc_essiv
+ *                                             v2 policy: AES-256-XTS contents
+ *                                             and AES-256-CTS filenames with
+ *                                             the default flags or
+ *                                             IV_INO_LBLK_64, or AES-128-CBC
+ *                                             (ESSIV) contents and
+ *                                             AES-128-CTS filenames
  *   ice-fscrypt nonce FILE                    print the file's nonce in hex
  */
 
@@ -70,7 +73,7 @@ static int add_key(const char *mnt, const char *keyfile)
     return 0;
 }
 
-static int set_policy(const char *dir, const char *id, const char *flags)
+static int set_policy(const char *dir, const char *id, const char *policy)
 {
     struct fscrypt_policy_v2 p = {
         .version = FSCRYPT_POLICY_V2,
@@ -79,10 +82,13 @@ static int set_policy(const char *dir, const char *id, const char *flags)
     };
     int fd;
 
-    if (!strcmp(flags, "iv_ino_lblk_64")) {
+    if (!strcmp(policy, "iv_ino_lblk_64")) {
         p.flags = FSCRYPT_POLICY_FLAG_IV_INO_LBLK_64;
-    } else if (strcmp(flags, "default")) {
-        fprintf(stderr, "ice-fscrypt: unknown policy flags %s\n", flags);
+    } else if (!strcmp(policy, "cbc_essiv")) {
+        p.contents_encryption_mode = FSCRYPT_MODE_AES_128_CBC;
+        p.filenames_encryption_mode = FSCRYPT_MODE_AES_128_CTS;
+    } else if (strcmp(policy, "default")) {
+        fprintf(stderr, "ice-fscrypt: unknown policy %s\n", policy);
         return 1;
     }
 
@@ -132,6 +138,7 @@ int main(int argc, char **argv)
         return nonce(argv[2]);
     }
     fprintf(stderr, "usage: ice-fscrypt add-key MNT KEYFILE | "
-            "set-policy DIR IDENTIFIER default|iv_ino_lblk_64 | nonce FILE\n");
+            "set-policy DIR IDENTIFIER default|iv_ino_lblk_64|cbc_essiv | "
+            "nonce FILE\n");
     return 2;
 }
