@@ -43,8 +43,8 @@ accel="-accel tcg"
 # line written with its own "echo ... > /dev/ttyS1", to NAME.out.  A
 # second port keeps kernel messages out of the report's lines, and
 # closing the tty after each line waits until it is sent, so a reboot
-# right after it loses nothing.  The guest ends with "reboot -f", which -no-reboot turns into
-# an exit (this kernel has no ACPI to power off).
+# right after it loses nothing.  The guest ends with "reboot -f", which
+# -no-reboot turns into an exit (this kernel has no ACPI to power off).
 boot_guest() {
     guest=$1 initrd=$2
     shift 2

@@ -267,7 +267,8 @@ IceEngine *virtio_blk_ice_find_engine(const char *id,
                                       IcePayloadLayout *payload,
                                       Error **errp)
 {
-    Object *obj = virtio_blk_ice_resolve_id(id), *vblk;
+    Object *obj = virtio_blk_ice_resolve_id(id);
+    Object *vblk;
     VirtIOBlock *s;
 
     if (!obj) {

@@ -22,7 +22,7 @@
 
 #define TYPE_ICE_KEYBOX                 "ice-keybox"
 
-/* PCI identity: PCI_VENDOR_ID_REDHAT, PCI_DEVICE_ID_REDHAT_ICE_KEYBOX */
+/* PCI id: PCI_DEVICE_ID_REDHAT_ICE_KEYBOX in hw/pci/pci.h */
 
 #define ICE_KEYBOX_BAR_SIZE             0x1000
 
