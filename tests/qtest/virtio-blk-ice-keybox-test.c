@@ -4,9 +4,16 @@
  * QTest for ice-keybox, the guest's key channel to a virtio-blk disk's
  * inline crypto engine: the guest programs a slot through BAR 0 and the
  * disk encrypts with it (an IEEE 1619 vector read back from the image on
- * the host); slots outside the disk's range and bad configurations are
- * refused and change nothing; the key register never reads back; a reset
- * takes the guest's keys and leaves the host's; migration is blocked.
+ * the host); slots outside the disk's range, slots holding the host's
+ * keys and bad configurations are refused and change nothing; the key
+ * register never reads back; a reset takes the guest's keys and leaves
+ * the host's.
+ *
+ * The keys' lifetime: migration and savevm are blocked exactly while the
+ * disk holds a guest key, and a guest cannot load one while a migration
+ * runs or under -only-migratable; ejecting the box evicts its keys, so a
+ * migration or snapshot after it loads; a box whose disk was unplugged
+ * never drives the disk plugged later under the same id.
  */
 
 #include "qemu/osdep.h"
@@ -25,6 +32,9 @@
 #define IMG_SIZE        (1024 * 1024)
 #define DISK_DEVFN      QPCI_DEVFN(4, 0)
 #define BOX_DEVFN       QPCI_DEVFN(5, 0)
+/* What the disk is, less its id and address */
+#define DISK_OPTS       "virtio-blk-pci,drive=drive0,ice=on,ice-slots=%d," \
+                        "ice-slot-offset=%d"
 /* The disk's slots: 2 to 5 */
 #define SLOT_FIRST      2
 #define SLOT_COUNT      4
@@ -37,25 +47,55 @@ typedef struct Env {
     IcePciDisk disk;
 } Env;
 
-static void env_start(Env *env)
+/*
+ * Boot with the disk (drv0 at 04.0, a raw image, or a qcow2 one that
+ * takes snapshots) and its box (box0 at 05.0), and @extra
+ */
+static void env_start_with(Env *env, bool qcow2, const char *extra)
 {
-    env->img = ice_image_create(IMG_SIZE);
-    env->qs = qtest_pc_boot("-drive if=none,id=drive0,file=%s,format=raw "
-                            "-device virtio-blk-pci,id=drv0,drive=drive0,"
-                            "addr=04.0,ice=on,ice-slots=%d,"
-                            "ice-slot-offset=%d "
-                            "-device ice-keybox,disk=drv0,addr=05.0",
-                            env->img, SLOT_COUNT, SLOT_FIRST);
+    if (qcow2) {
+        int fd = g_file_open_tmp("ice-qtest.XXXXXX", &env->img, NULL);
+
+        g_assert_cmpint(fd, >=, 0);
+        close(fd);
+        g_assert_true(mkimg(env->img, "qcow2", 1));
+    } else {
+        env->img = ice_image_create(IMG_SIZE);
+    }
+    env->qs = qtest_pc_boot("-blockdev driver=file,node-name=file0,"
+                            "filename=%s "
+                            "-blockdev driver=%s,node-name=drive0,file=file0 "
+                            "-device " DISK_OPTS ",id=drv0,addr=04.0 "
+                            "-device ice-keybox,id=box0,disk=drv0,addr=05.0 "
+                            "%s", env->img, qcow2 ? "qcow2" : "raw",
+                            SLOT_COUNT, SLOT_FIRST, extra);
     env->box = qpci_device_find(env->qs->pcibus, BOX_DEVFN);
     g_assert(env->box);
     qpci_device_enable(env->box);
     env->bar = qpci_iomap(env->box, 0, NULL);
 }
 
-static void env_stop(Env *env)
+static void env_start(Env *env)
+{
+    env_start_with(env, false, "");
+}
+
+/* The guest ejects the box, as ACPI PCI hotplug lets it */
+static void env_eject_box(Env *env)
 {
     qpci_iounmap(env->box, env->bar);
     g_free(env->box);
+    env->box = NULL;
+    qpci_unplug_acpi_device_test(env->qs->qts, "box0",
+                                 PCI_SLOT(BOX_DEVFN));
+}
+
+static void env_stop(Env *env)
+{
+    if (env->box) {
+        qpci_iounmap(env->box, env->bar);
+        g_free(env->box);
+    }
     qtest_shutdown(env->qs);
     unlink(env->img);
     g_free(env->img);
@@ -279,19 +319,342 @@ static void test_reset(void)
     env_stop(&env);
 }
 
-static void test_migration_blocked(void)
+/*
+ * A guest may neither replace nor evict a key the host loaded from a
+ * secret; the host may replace the guest's
+ */
+static void test_host_slots(void)
 {
+    uint8_t key[64];
+    g_autofree char *slots = NULL, *err = NULL;
     Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i * 3 + 1;
+    }
+    env_start(&env);
+    ice_qmp_add_secret(env.qs->qts, "hostkey", key, 64);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 4, "aes-xts", 256, 4096,
+                               "hostkey");
+    g_assert_null(err);
+    g_assert_cmpuint(box_program(&env, 4, ICE_XTS, ICE_KEY_SIZE_256, 512,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_HOST_KEY);
+    g_assert_cmpuint(box_evict(&env, 4), ==, ICE_KEYBOX_STATUS_HOST_KEY);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "4:hostkey");
+
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 512,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 2, "aes-xts", 256, 4096,
+                               "hostkey");
+    g_assert_null(err);
+    g_free(slots);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "2:hostkey 4:hostkey");
+    env_stop(&env);
+}
+
+/* ---- the guest's keys and migration ---- */
+
+#define BLOCKER_TEXT    "virtio-blk: disk 'drv0' holds inline crypto keys " \
+                        "the guest loaded, which cannot be migrated"
+
+/* Start a migration to nowhere; returns the error's description or NULL */
+static char *migrate_start(QTestState *qts)
+{
+    return ice_qmp_error_of(qtest_qmp(qts, "{'execute': 'migrate', "
+                                      "'arguments': {'uri': "
+                                      "'exec:cat > /dev/null'}}"));
+}
+
+/* Wait until query-migrate's status is @want or the migration ended */
+static char *migrate_wait(QTestState *qts, const char *want)
+{
+    for (;;) {
+        QDict *rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+        const char *st = qdict_get_try_str(qdict_get_qdict(rsp, "return"),
+                                           "status");
+        char *ret = g_strdup(st);
+
+        qobject_unref(rsp);
+        if (ret && (!strcmp(ret, want) || !strcmp(ret, "completed") ||
+                    !strcmp(ret, "failed") || !strcmp(ret, "cancelled"))) {
+            return ret;
+        }
+        g_free(ret);
+        g_usleep(10 * 1000);
+    }
+}
+
+/*
+ * Migration and savevm are blocked exactly while the disk holds a key the
+ * guest loaded, whoever evicts it
+ */
+static void test_blocker_follows_guest_keys(void)
+{
+    uint8_t key[64];
+    g_autofree char *err = NULL, *st = NULL, *out = NULL;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i;
+    }
+    env_start_with(&env, true, "");
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    err = migrate_start(env.qs->qts);
+    g_assert_nonnull(strstr(err, BLOCKER_TEXT));
+    out = qtest_hmp(env.qs->qts, "savevm snap0");
+    g_assert_nonnull(strstr(out, BLOCKER_TEXT));
+
+    /* One key left, by the guest's evict: still blocked */
+    g_assert_cmpuint(box_evict(&env, 2), ==, ICE_KEYBOX_STATUS_OK);
+    g_free(err);
+    err = migrate_start(env.qs->qts);
+    g_assert_nonnull(strstr(err, BLOCKER_TEXT));
+
+    /* The host evicts the last one: the VM migrates */
+    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'ice-evict-slot', "
+                             "'arguments': {'id': 'drv0', 'slot': 3}}");
+    g_free(err);
+    err = migrate_start(env.qs->qts);
+    g_assert_null(err);
+    st = migrate_wait(env.qs->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+    env_stop(&env);
+}
+
+/*
+ * While a migration runs a guest cannot load a key: the box answers
+ * BLOCKED and the table stays empty; once it is cancelled, it can.
+ */
+static void test_program_during_migration(void)
+{
+    uint8_t key[64];
+    g_autofree char *err = NULL, *st = NULL, *slots = NULL;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i + 9;
+    }
+    env_start(&env);
+    /* 1 KiB/s: the migration stays active until cancelled */
+    qtest_qmp_assert_success(env.qs->qts, "{'execute': "
+                             "'migrate-set-parameters', 'arguments': "
+                             "{'max-bandwidth': 1024}}");
+    err = migrate_start(env.qs->qts);
+    g_assert_null(err);
+    st = migrate_wait(env.qs->qts, "active");
+    g_assert_cmpstr(st, ==, "active");
+
+    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_BLOCKED);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "");
+    /* The key register was wiped all the same */
+    g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_KEY), ==, 0);
+
+    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'migrate_cancel'}");
+    g_free(st);
+    st = migrate_wait(env.qs->qts, "cancelled");
+    g_assert_cmpstr(st, ==, "cancelled");
+    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_free(slots);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "3:-");
+    env_stop(&env);
+}
+
+/* Under -only-migratable the box exists but loads no guest key */
+static void test_only_migratable(void)
+{
+    uint8_t key[64];
+    g_autofree char *slots = NULL, *err = NULL;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = 0xa0 ^ i;
+    }
+    env_start_with(&env, false, "-only-migratable");
+    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_BLOCKED);
+    /* The host's keys have secrets: those it can load */
+    ice_qmp_add_secret(env.qs->qts, "hostkey", key, 64);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 2, "aes-xts", 256, 4096,
+                               "hostkey");
+    g_assert_null(err);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "2:hostkey");
+    env_stop(&env);
+}
+
+/*
+ * The guest ejects the box: the keys it loaded go with it, the host's
+ * stay, and the VM migrates to a destination that loads the stream
+ */
+static void test_eject_then_migrate(void)
+{
+    const char *secret = "-object secret,id=hostkey,format=base64,"
+                         "data=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g"
+                         "ISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==";
+    g_autofree char *stream = g_strdup_printf("%s/ice-eject-%d.bin",
+                                              g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", stream);
+    g_autofree char *slots = NULL, *err = NULL, *st = NULL;
+    uint8_t key[64];
+    QOSState *dst;
+    QDict *rsp;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i * 5 + 2;
+    }
+    env_start_with(&env, false, secret);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 4, "aes-xts", 256, 4096,
+                               "hostkey");
+    g_assert_null(err);
+    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    env_eject_box(&env);
+
+    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'stop'}");
+    err = ice_qmp_error_of(qtest_qmp(env.qs->qts, "{'execute': 'migrate', "
+                                     "'arguments': {'uri': %s}}", uri));
+    g_assert_null(err);
+    st = migrate_wait(env.qs->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+
+    /* The destination has the disk, not the box the guest ejected */
+    dst = qtest_pc_boot("-blockdev driver=file,node-name=file0,filename=%s "
+                        "-blockdev driver=raw,node-name=drive0,file=file0 "
+                        "-device " DISK_OPTS ",id=drv0,addr=04.0 %s "
+                        "-incoming defer", env.img, SLOT_COUNT, SLOT_FIRST,
+                        secret);
+    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_free(st);
+    st = migrate_wait(dst->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+    rsp = qtest_qmp(dst->qts, "{'execute': 'query-ice', "
+                    "'arguments': {'id': 'drv0'}}");
+    g_assert_cmpint(qlist_size(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
+                                               "slots")), ==, 1);
+    qobject_unref(rsp);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "4:hostkey");
+    qtest_shutdown(dst);
+    unlink(stream);
+    env_stop(&env);
+}
+
+/*
+ * The same for savevm on a qcow2 disk: the snapshot is written and
+ * loadvm loads it
+ */
+static void test_eject_then_savevm(void)
+{
+    g_autofree char *slots = NULL, *out = NULL;
+    uint8_t key[64];
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i * 11 + 3;
+    }
+    env_start_with(&env, true, "");
+    g_assert_cmpuint(box_program(&env, 5, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    env_eject_box(&env);
+
+    out = qtest_hmp(env.qs->qts, "savevm snap0");
+    g_assert_cmpstr(out, ==, "");
+    g_free(out);
+    out = qtest_hmp(env.qs->qts, "loadvm snap0");
+    g_assert_cmpstr(out, ==, "");
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "");
+    env_stop(&env);
+}
+
+/*
+ * A save that still meets a table it cannot write (here a secret id over
+ * the stream's 255 bytes) fails; it never reports "completed"
+ */
+static void test_unsaveable_table_fails(void)
+{
+    g_autofree char *id = g_strnfill(300, 'k');
+    g_autofree char *img = ice_image_create(IMG_SIZE);
+    g_autofree char *err = NULL, *st = NULL;
+    uint8_t key[64];
+    QTestState *qts;
     QDict *rsp;
 
-    env_start(&env);
-    rsp = qtest_qmp(env.qs->qts, "{'execute': 'migrate', 'arguments': "
-                    "{'uri': 'exec:cat > /dev/null'}}");
-    g_assert(qdict_haskey(rsp, "error"));
-    g_assert(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
-                    "ice-keybox: the keys the guest loaded into disk 'drv0' "
-                    "cannot be migrated"));
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i * 13 + 7;
+    }
+    qts = qtest_initf("-blockdev driver=file,node-name=file0,filename=%s "
+                      "-blockdev driver=raw,node-name=drive0,file=file0 "
+                      "-device " DISK_OPTS ",id=drv0", img, SLOT_COUNT,
+                      SLOT_FIRST);
+    ice_qmp_add_secret(qts, id, key, 64);
+    err = ice_qmp_program_slot(qts, "drv0", 2, "aes-xts", 256, 4096, id);
+    g_assert_null(err);
+    err = migrate_start(qts);
+    g_assert_null(err);
+    st = migrate_wait(qts, "failed");
+    g_assert_cmpstr(st, ==, "failed");
+    rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "return"),
+                                          "error-desc"), "virtio-blk"));
     qobject_unref(rsp);
+    qtest_quit(qts);
+    unlink(img);
+}
+
+/* ---- the box's disk ---- */
+
+/*
+ * The disk is unplugged and another plugged under the same id: the box
+ * stays bound to the first one, answers "no disk", and the new disk's
+ * keys are safe from it
+ */
+static void test_same_id_replug(void)
+{
+    uint8_t key[64];
+    g_autofree char *slots = NULL, *err = NULL;
+    Env env;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = 0x40 + i;
+    }
+    env_start(&env);
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    qpci_unplug_acpi_device_test(env.qs->qts, "drv0", PCI_SLOT(DISK_DEVFN));
+    g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_DISK), ==, UINT32_MAX);
+    g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_SLOT_COUNT), ==, 0);
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_NO_DISK);
+
+    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'device_add', "
+                             "'arguments': {'driver': 'virtio-blk-pci', "
+                             "'id': 'drv0', 'drive': 'drive0', "
+                             "'addr': '04.0', 'ice': true, "
+                             "'ice-slots': %d, 'ice-slot-offset': %d}}",
+                             SLOT_COUNT, SLOT_FIRST);
+    ice_qmp_add_secret(env.qs->qts, "hostkey", key, 64);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 3, "aes-xts", 256, 4096,
+                               "hostkey");
+    g_assert_null(err);
+
+    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
+                                 key, 64), ==, ICE_KEYBOX_STATUS_NO_DISK);
+    g_assert_cmpuint(box_evict(&env, 3), ==, ICE_KEYBOX_STATUS_NO_DISK);
+    g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_DISK), ==, UINT32_MAX);
+    slots = programmed_slots(&env);
+    g_assert_cmpstr(slots, ==, "3:hostkey");
     env_stop(&env);
 }
 
@@ -338,7 +701,21 @@ int main(int argc, char **argv)
                    test_program_known_answer);
     qtest_add_func("/ice-keybox/refused", test_refused);
     qtest_add_func("/ice-keybox/reset", test_reset);
-    qtest_add_func("/ice-keybox/migration-blocked", test_migration_blocked);
+    qtest_add_func("/ice-keybox/host-slots", test_host_slots);
+    qtest_add_func("/ice-keybox/lifetime/blocker-follows-guest-keys",
+                   test_blocker_follows_guest_keys);
+    qtest_add_func("/ice-keybox/lifetime/program-during-migration",
+                   test_program_during_migration);
+    qtest_add_func("/ice-keybox/lifetime/only-migratable",
+                   test_only_migratable);
+    qtest_add_func("/ice-keybox/lifetime/eject-then-migrate",
+                   test_eject_then_migrate);
+    qtest_add_func("/ice-keybox/lifetime/eject-then-savevm",
+                   test_eject_then_savevm);
+    qtest_add_func("/ice-keybox/lifetime/unsaveable-table-fails",
+                   test_unsaveable_table_fails);
+    qtest_add_func("/ice-keybox/lifetime/same-id-replug",
+                   test_same_id_replug);
     qtest_add_func("/ice-keybox/realize-errors", test_realize_errors);
     return g_test_run();
 }

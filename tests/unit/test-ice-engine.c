@@ -387,6 +387,123 @@ static void expect_error(Error *err, const char *fragment)
     error_free(err);
 }
 
+/* ---- guest keys: channels, hooks, free notifiers ---- */
+
+typedef struct GuestKeyLog {
+    Notifier freed_notifier;
+    int admits;
+    int releases;
+    int refuse;         /* errno value admit returns, 0 to accept */
+    int freed;
+} GuestKeyLog;
+
+static int log_admit(void *opaque, Error **errp)
+{
+    GuestKeyLog *log = opaque;
+
+    log->admits++;
+    if (log->refuse) {
+        error_setg(errp, "refused");
+        return -log->refuse;
+    }
+    return 0;
+}
+
+static void log_released(void *opaque)
+{
+    ((GuestKeyLog *)opaque)->releases++;
+}
+
+static const IceGuestKeyHooks log_hooks = {
+    .admit = log_admit,
+    .released = log_released,
+};
+
+static void log_freed(Notifier *n, void *data)
+{
+    notifier_remove(n);
+    container_of(n, GuestKeyLog, freed_notifier)->freed++;
+}
+
+/*
+ * The front end hears of the first guest key before it is loaded (and
+ * can refuse it) and of the last one's going, whoever evicts it; a
+ * channel evicts only its own keys; free notifiers run at free
+ */
+static void test_guest_keys(void)
+{
+    GuestKeyLog log_ = { .freed_notifier.notify = log_freed };
+    GuestKeyLog *log = &log_;
+    IceSlotConfig cfg = {
+        .alg = ICE_CRYPTO_ALGORITHM_AES_XTS,
+        .key_size = ICE_KEY_SIZE_128,
+        .data_unit_size = 4096,
+    };
+    IceEngine *e = ice_engine_new(8, 0);
+    int box_a, box_b;           /* two channels: only their addresses */
+    uint8_t key[32];
+    char *id = NULL;
+    Error *err = NULL;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = i + 1;
+    }
+    ice_engine_set_guest_key_hooks(e, &log_hooks, log);
+    ice_engine_add_free_notifier(e, &log->freed_notifier);
+
+    /* Refused: nothing is loaded, the error is the hook's */
+    log->refuse = EBUSY;
+    g_assert_cmpint(ice_engine_program_guest_slot(e, 1, &cfg, key, 32,
+                                                  &box_a, &err), ==, -EBUSY);
+    error_free_or_abort(&err);
+    g_assert_false(ice_engine_query_slot(e, 1, &cfg, NULL));
+    g_assert_cmpuint(ice_engine_num_guest_keys(e), ==, 0);
+    /* A bad key never reaches the hook */
+    g_assert_cmpint(ice_engine_program_guest_slot(e, 1, &cfg, key, 16,
+                                                  &box_a, &err), ==, -EINVAL);
+    error_free_or_abort(&err);
+    g_assert_cmpint(log->admits, ==, 1);
+
+    /* Admitted once for several keys of several channels */
+    log->refuse = 0;
+    g_assert_cmpint(ice_engine_program_guest_slot(e, 1, &cfg, key, 32,
+                                                  &box_a, &error_abort), ==, 0);
+    g_assert_cmpint(ice_engine_program_guest_slot(e, 2, &cfg, key, 32,
+                                                  &box_a, &error_abort), ==, 0);
+    g_assert_cmpint(ice_engine_program_guest_slot(e, 3, &cfg, key, 32,
+                                                  &box_b, &error_abort), ==, 0);
+    g_assert_true(ice_engine_program_slot(e, 4, &cfg, key, 32, "host",
+                                          &error_abort));
+    g_assert_cmpint(log->admits, ==, 2);
+    g_assert_cmpuint(ice_engine_num_guest_keys(e), ==, 3);
+    g_assert_true(ice_engine_query_slot(e, 1, &cfg, &id));
+    g_assert_null(id);
+
+    /* Channel a's keys go, b's and the host's stay */
+    g_assert_cmpuint(ice_engine_evict_channel(e, &box_a), ==, 2);
+    g_assert_false(ice_engine_query_slot(e, 1, &cfg, NULL));
+    g_assert_false(ice_engine_query_slot(e, 2, &cfg, NULL));
+    g_assert_true(ice_engine_query_slot(e, 3, &cfg, NULL));
+    g_assert_true(ice_engine_query_slot(e, 4, &cfg, NULL));
+    g_assert_cmpint(log->releases, ==, 0);
+
+    /* The host replaces the last guest key: released, once */
+    g_assert_true(ice_engine_program_slot(e, 3, &cfg, key, 32, "host",
+                                          &error_abort));
+    g_assert_cmpuint(ice_engine_num_guest_keys(e), ==, 0);
+    g_assert_cmpint(log->releases, ==, 1);
+    g_assert_true(ice_engine_evict_slot(e, 3, &error_abort));
+    g_assert_cmpint(log->releases, ==, 1);
+
+    /* Freeing tells the notifier, not the hooks */
+    g_assert_cmpint(ice_engine_program_guest_slot(e, 5, &cfg, key, 32,
+                                                  &box_b, &error_abort), ==, 0);
+    ice_engine_free(e);
+    g_assert_cmpint(log->freed, ==, 1);
+    g_assert_cmpint(log->admits, ==, 3);
+    g_assert_cmpint(log->releases, ==, 1);
+}
+
 static void test_validation_errors(void)
 {
     IceEngine *e = ice_engine_new(8, 16);
@@ -739,6 +856,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ice-engine/slots/caps", test_caps);
     g_test_add_func("/ice-engine/slots/program-query-evict",
                     test_program_query_evict);
+    g_test_add_func("/ice-engine/slots/guest-keys", test_guest_keys);
     g_test_add_func("/ice-engine/slots/validation-errors",
                     test_validation_errors);
     g_test_add_func("/ice-engine/crypt/partial-unit",

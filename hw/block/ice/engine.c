@@ -20,6 +20,7 @@
 #include "qemu/atomic.h"
 #include "qemu/bswap.h"
 #include "qemu/host-utils.h"
+#include "qemu/notify.h"
 #include "qemu/thread.h"
 #include "qapi/util.h"
 #include "crypto/cipher.h"
@@ -72,6 +73,7 @@ struct IceKey {
     int refcnt;
     IceSlotConfig cfg;
     char *id;                   /* where the key came from, or NULL */
+    const void *channel;        /* what handed a guest's key over, or NULL */
     unsigned dus_shift;         /* log2(data unit size) */
     QemuMutex pool_lock;
     IceCipherSet *pool;         /* idle cipher sets */
@@ -86,6 +88,10 @@ struct IceEngine {
     unsigned num_slots;
     unsigned slot_offset;
     IceKey **slots;
+    unsigned num_guest_keys;    /* slots holding a key with a channel */
+    const IceGuestKeyHooks *hooks;
+    void *hooks_opaque;
+    NotifierList free_notifiers;
     size_t num_caps;
     uint32_t caps[ICE_CAPS_MAX];    /* what the crypto backend supports */
 };
@@ -223,6 +229,7 @@ IceEngine *ice_engine_new(unsigned num_slots, unsigned slot_offset)
     e->num_slots = num_slots;
     e->slot_offset = slot_offset;
     e->slots = g_new0(IceKey *, num_slots);
+    notifier_list_init(&e->free_notifiers);
     for (size_t i = 0; i < ICE_CAPS_MAX; i++) {
         if (ice_backend_supports(ice_spec_caps[i].alg,
                                  ice_spec_caps[i].key_size)) {
@@ -239,12 +246,32 @@ void ice_engine_free(IceEngine *e)
     if (!e) {
         return;
     }
+    /* Those bound to the engine let go of it before it goes */
+    notifier_list_notify(&e->free_notifiers, e);
     for (unsigned i = 0; i < e->num_slots; i++) {
         ice_key_unref(e->slots[i]);
     }
     g_free(e->slots);
     qemu_mutex_destroy(&e->lock);
     g_free(e);
+}
+
+void ice_engine_add_free_notifier(IceEngine *e, Notifier *n)
+{
+    notifier_list_add(&e->free_notifiers, n);
+}
+
+void ice_engine_set_guest_key_hooks(IceEngine *e,
+                                    const IceGuestKeyHooks *hooks,
+                                    void *opaque)
+{
+    e->hooks = hooks;
+    e->hooks_opaque = opaque;
+}
+
+unsigned ice_engine_num_guest_keys(const IceEngine *e)
+{
+    return e->num_guest_keys;
 }
 
 unsigned ice_engine_num_slots(const IceEngine *e)
@@ -395,7 +422,8 @@ const IceSlotConfig *ice_key_config(const IceKey *key)
 }
 
 static IceKey *ice_key_new(const IceSlotConfig *cfg, const uint8_t *bytes,
-                           size_t len, const char *id, Error **errp)
+                           size_t len, const char *id, const void *channel,
+                           Error **errp)
 {
     IceKey *key = g_new0(IceKey, 1);
     uint8_t *salt = key->ivgen_key;
@@ -404,6 +432,7 @@ static IceKey *ice_key_new(const IceSlotConfig *cfg, const uint8_t *bytes,
     key->refcnt = 1;
     key->cfg = *cfg;
     key->id = g_strdup(id);
+    key->channel = channel;
     key->dus_shift = ctz32(cfg->data_unit_size);
     qemu_mutex_init(&key->pool_lock);
     key->key_len = len;
@@ -440,17 +469,43 @@ fail:
     return NULL;
 }
 
-bool ice_engine_program_slot(IceEngine *e, unsigned slot,
-                             const IceSlotConfig *cfg,
-                             const uint8_t *key, size_t key_len,
-                             const char *key_id, Error **errp)
+/*
+ * Put @new_key (or nothing) into @slot, which is in range, and return the
+ * key that was there.  Keeps the count of guest keys, and tells the front
+ * end when the last one went.  Main loop only, as every slot change.
+ */
+static IceKey *ice_engine_swap(IceEngine *e, unsigned slot, IceKey *new_key)
+{
+    unsigned had_guest_keys = e->num_guest_keys;
+    IceKey *old_key;
+
+    qemu_mutex_lock(&e->lock);
+    old_key = e->slots[slot - e->slot_offset];
+    e->slots[slot - e->slot_offset] = new_key;
+    e->num_guest_keys += (new_key && new_key->channel) -
+                         (old_key && old_key->channel);
+    qemu_mutex_unlock(&e->lock);
+
+    if (had_guest_keys && !e->num_guest_keys && e->hooks) {
+        e->hooks->released(e->hooks_opaque);
+    }
+    return old_key;
+}
+
+/* Program @slot with a host key (@key_id) or a guest's (@channel) */
+static int ice_engine_program(IceEngine *e, unsigned slot,
+                              const IceSlotConfig *cfg,
+                              const uint8_t *key, size_t key_len,
+                              const char *key_id, const void *channel,
+                              Error **errp)
 {
     size_t want;
     IceKey *new_key, *old_key;
+    int ret;
 
     if (!ice_engine_check_slot(e, slot, errp) ||
         !ice_engine_check_config(e, cfg, errp)) {
-        return false;
+        return -EINVAL;
     }
     want = ice_key_material_len(cfg->alg, cfg->key_size);
     if (key_len != want) {
@@ -459,30 +514,54 @@ bool ice_engine_program_slot(IceEngine *e, unsigned slot,
                    key_id ? "'" : "", key_len,
                    ice_key_size_bits(cfg->key_size), ice_alg_name(cfg->alg),
                    want);
-        return false;
+        return -EINVAL;
     }
     /* IEEE 1619 requires distinct data and tweak keys */
     if (cfg->alg == ICE_CRYPTO_ALGORITHM_AES_XTS &&
         !memcmp(key, key + key_len / 2, key_len / 2)) {
         error_setg(errp, "the two halves of an XTS key must differ");
-        return false;
+        return -EINVAL;
     }
 
-    new_key = ice_key_new(cfg, key, key_len, key_id, errp);
+    new_key = ice_key_new(cfg, key, key_len, key_id, channel, errp);
     if (!new_key) {
-        return false;
+        return -EINVAL;
+    }
+    /* The first key that cannot be migrated needs the front end's consent */
+    if (channel && !e->num_guest_keys && e->hooks) {
+        ret = e->hooks->admit(e->hooks_opaque, errp);
+        if (ret < 0) {
+            ice_key_unref(new_key);
+            return ret;
+        }
     }
 
-    qemu_mutex_lock(&e->lock);
-    old_key = e->slots[slot - e->slot_offset];
-    e->slots[slot - e->slot_offset] = new_key;
-    qemu_mutex_unlock(&e->lock);
-
+    old_key = ice_engine_swap(e, slot, new_key);
     trace_ice_engine_program_slot(slot, ice_alg_name(cfg->alg),
                                   ice_key_size_bits(cfg->key_size),
-                                  cfg->data_unit_size, old_key != NULL);
+                                  cfg->data_unit_size, old_key != NULL,
+                                  channel != NULL);
     ice_key_unref(old_key);
-    return true;
+    return 0;
+}
+
+bool ice_engine_program_slot(IceEngine *e, unsigned slot,
+                             const IceSlotConfig *cfg,
+                             const uint8_t *key, size_t key_len,
+                             const char *key_id, Error **errp)
+{
+    return ice_engine_program(e, slot, cfg, key, key_len, key_id, NULL,
+                              errp) == 0;
+}
+
+int ice_engine_program_guest_slot(IceEngine *e, unsigned slot,
+                                  const IceSlotConfig *cfg,
+                                  const uint8_t *key, size_t key_len,
+                                  const void *channel, Error **errp)
+{
+    assert(channel);
+    return ice_engine_program(e, slot, cfg, key, key_len, NULL, channel,
+                              errp);
 }
 
 bool ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp)
@@ -492,14 +571,25 @@ bool ice_engine_evict_slot(IceEngine *e, unsigned slot, Error **errp)
     if (!ice_engine_check_slot(e, slot, errp)) {
         return false;
     }
-    qemu_mutex_lock(&e->lock);
-    old_key = e->slots[slot - e->slot_offset];
-    e->slots[slot - e->slot_offset] = NULL;
-    qemu_mutex_unlock(&e->lock);
-
+    old_key = ice_engine_swap(e, slot, NULL);
     trace_ice_engine_evict_slot(slot, old_key != NULL);
     ice_key_unref(old_key);
     return true;
+}
+
+unsigned ice_engine_evict_channel(IceEngine *e, const void *channel)
+{
+    unsigned evicted = 0;
+
+    for (unsigned i = 0; i < e->num_slots; i++) {
+        IceKey *key = e->slots[i];      /* only the main loop writes it */
+
+        if (key && key->channel == channel) {
+            ice_engine_evict_slot(e, e->slot_offset + i, &error_abort);
+            evicted++;
+        }
+    }
+    return evicted;
 }
 
 bool ice_engine_query_slot(IceEngine *e, unsigned slot, IceSlotConfig *cfg,

@@ -6,8 +6,11 @@
  *
  * The box holds no key of its own between commands: PROGRAM hands the
  * key bytes to the engine, which keeps its copy, and the register file
- * is wiped.  The disk is looked up by id on every command, so a disk
- * that was unplugged is reported as gone rather than used after free.
+ * is wiped.  The box binds to its disk's engine at realize; the engine
+ * tells it when the disk goes, and from then on the box answers "no
+ * disk".  The engine records which box loaded each key: the box's reset
+ * and unplug evict them, and the disk blocks migration while it holds
+ * any guest key (hw/block/ice/virtio-blk-ice-keys.c).
  */
 
 #include "qemu/osdep.h"
@@ -15,7 +18,7 @@
 #include "qemu/module.h"
 #include "hw/pci/pci_device.h"
 #include "hw/qdev-properties.h"
-#include "migration/blocker.h"
+#include "migration/vmstate.h"
 #include "hw/block/ice-host.h"
 #include "hw/block/ice-keybox.h"
 #include "trace.h"
@@ -27,16 +30,23 @@ OBJECT_DECLARE_SIMPLE_TYPE(IceKeybox, ICE_KEYBOX)
  * IceKeybox:
  * @disk: property "disk", the qdev id (or QOM path) of the
  *        virtio-blk-pci device served
+ * @engine: that disk's engine, bound at realize; NULL once it is gone
+ * @disk_pci: that disk's PCI function, NULL with @engine
+ * @engine_freed: tells the box when the disk's engine goes
  * @slot...@key_len: the argument registers
  * @status: the last command's status
  * @key: the key register, wiped after every command
- * @migration_blocker: keys loaded by the guest have no secret a
- *                     destination could read
+ * @key_pending: key bytes were written since the last command
+ * @key_lost: they were written before a migration, which does not carry
+ *            them: the next PROGRAM fails rather than load a wrong key
  */
 struct IceKeybox {
     PCIDevice parent_obj;
 
     char *disk;
+    IceEngine *engine;
+    PCIDevice *disk_pci;
+    Notifier engine_freed;
     MemoryRegion mmio;
     uint32_t slot;
     uint32_t alg;
@@ -45,71 +55,80 @@ struct IceKeybox {
     uint32_t key_len;
     uint32_t status;
     uint8_t key[ICE_KEYBOX_KEY_MAX];
-    Error *migration_blocker;
+    bool key_pending;
+    bool key_lost;
 };
 
-/*
- * The disk's PCI function, or NULL if it is gone; @disk is resolved as
- * virtio_blk_ice_find_engine() resolves it
- */
-static PCIDevice *ice_keybox_disk_pci(IceKeybox *kb)
+/* The disk was unplugged: the box is bound to nothing from now on */
+static void ice_keybox_engine_freed(Notifier *n, void *data)
 {
-    Object *obj = virtio_blk_ice_resolve_id(kb->disk);
+    IceKeybox *kb = container_of(n, IceKeybox, engine_freed);
 
-    return obj ? (PCIDevice *)object_dynamic_cast(obj, TYPE_PCI_DEVICE)
-               : NULL;
+    notifier_remove(&kb->engine_freed);
+    kb->engine = NULL;
+    kb->disk_pci = NULL;
 }
 
-static IceEngine *ice_keybox_engine(IceKeybox *kb)
+/* Whether @slot holds a key the host loaded from a secret */
+static bool ice_keybox_host_slot(IceKeybox *kb, uint32_t slot)
 {
-    IcePayloadLayout payload;
+    g_autofree char *id = NULL;
+    IceSlotConfig cfg;
 
-    return virtio_blk_ice_find_engine(kb->disk, &payload, NULL);
+    return ice_engine_query_slot(kb->engine, slot, &cfg, &id) && id;
 }
 
 /* PROGRAM: the key registers into slot kb->slot */
-static uint32_t ice_keybox_program(IceKeybox *kb, IceEngine *engine)
+static uint32_t ice_keybox_program(IceKeybox *kb)
 {
     IceSlotConfig cfg = {
         .alg = kb->alg,
         .key_size = kb->key_size,
         .data_unit_size = kb->data_unit_size,
     };
+    int ret;
 
-    if (kb->key_len > sizeof(kb->key) ||
-        !ice_engine_program_slot(engine, kb->slot, &cfg, kb->key,
-                                 kb->key_len, NULL, NULL)) {
+    if (kb->key_lost || kb->key_len > sizeof(kb->key)) {
         return ICE_KEYBOX_STATUS_BAD_CONFIG;
     }
-    return ICE_KEYBOX_STATUS_OK;
+    ret = ice_engine_program_guest_slot(kb->engine, kb->slot, &cfg, kb->key,
+                                        kb->key_len, kb, NULL);
+    if (ret == -EINVAL) {
+        return ICE_KEYBOX_STATUS_BAD_CONFIG;
+    }
+    /*
+     * The disk refused its first guest key: a migration or snapshot runs,
+     * or QEMU runs with --only-migratable
+     */
+    return ret < 0 ? ICE_KEYBOX_STATUS_BLOCKED : ICE_KEYBOX_STATUS_OK;
 }
 
 static void ice_keybox_command(IceKeybox *kb, uint32_t cmd)
 {
-    IceEngine *engine = ice_keybox_engine(kb);
-
-    if (!engine) {
+    if (!kb->engine) {
         kb->status = ICE_KEYBOX_STATUS_NO_DISK;
     } else if (cmd != ICE_KEYBOX_CMD_PROGRAM && cmd != ICE_KEYBOX_CMD_EVICT) {
         kb->status = ICE_KEYBOX_STATUS_BAD_CMD;
-    } else if (!ice_engine_check_slot(engine, kb->slot, NULL)) {
+    } else if (!ice_engine_check_slot(kb->engine, kb->slot, NULL)) {
         /* The engine's range is the guest's: nothing outside it */
         kb->status = ICE_KEYBOX_STATUS_BAD_SLOT;
+    } else if (ice_keybox_host_slot(kb, kb->slot)) {
+        /* The host's keys are the host's to replace or evict */
+        kb->status = ICE_KEYBOX_STATUS_HOST_KEY;
     } else if (cmd == ICE_KEYBOX_CMD_PROGRAM) {
-        kb->status = ice_keybox_program(kb, engine);
+        kb->status = ice_keybox_program(kb);
     } else {
-        ice_engine_evict_slot(engine, kb->slot, &error_abort);
+        ice_engine_evict_slot(kb->engine, kb->slot, &error_abort);
         kb->status = ICE_KEYBOX_STATUS_OK;
     }
     ice_wipe(kb->key, sizeof(kb->key));
+    kb->key_pending = kb->key_lost = false;
     trace_ice_keybox_command(kb->disk, cmd, kb->slot, kb->status);
 }
 
 static uint64_t ice_keybox_read(void *opaque, hwaddr addr, unsigned size)
 {
     IceKeybox *kb = opaque;
-    IceEngine *engine;
-    PCIDevice *disk;
 
     switch (addr) {
     case ICE_KEYBOX_REG_MAGIC:
@@ -118,14 +137,12 @@ static uint64_t ice_keybox_read(void *opaque, hwaddr addr, unsigned size)
         return ICE_KEYBOX_VERSION;
     case ICE_KEYBOX_REG_DISK:
         /* The bus number is the guest's, so read it when asked */
-        disk = ice_keybox_disk_pci(kb);
-        return disk ? pci_dev_bus_num(disk) << 8 | disk->devfn : UINT32_MAX;
+        return kb->disk_pci ? pci_dev_bus_num(kb->disk_pci) << 8 |
+                              kb->disk_pci->devfn : UINT32_MAX;
     case ICE_KEYBOX_REG_SLOT_FIRST:
-        engine = ice_keybox_engine(kb);
-        return engine ? ice_engine_slot_offset(engine) : 0;
+        return kb->engine ? ice_engine_slot_offset(kb->engine) : 0;
     case ICE_KEYBOX_REG_SLOT_COUNT:
-        engine = ice_keybox_engine(kb);
-        return engine ? ice_engine_num_slots(engine) : 0;
+        return kb->engine ? ice_engine_num_slots(kb->engine) : 0;
     case ICE_KEYBOX_REG_SLOT:
         return kb->slot;
     case ICE_KEYBOX_REG_ALG:
@@ -171,6 +188,7 @@ static void ice_keybox_write(void *opaque, hwaddr addr, uint64_t val,
         if (addr >= ICE_KEYBOX_REG_KEY &&
             addr < ICE_KEYBOX_REG_KEY + ICE_KEYBOX_KEY_MAX) {
             stl_le_p(kb->key + (addr - ICE_KEYBOX_REG_KEY), val);
+            kb->key_pending = true;
         }
         break;  /* read-only and unassigned registers ignore writes */
     }
@@ -191,63 +209,104 @@ static void ice_keybox_realize(PCIDevice *pdev, Error **errp)
 {
     IceKeybox *kb = ICE_KEYBOX(pdev);
     IcePayloadLayout payload;
+    IceEngine *engine;
+    Object *disk;
 
     if (!kb->disk) {
         error_setg(errp, "ice-keybox: property 'disk' is required");
         return;
     }
-    /* The disk comes first on the command line, as any device it names */
-    if (!virtio_blk_ice_find_engine(kb->disk, &payload, errp)) {
+    /*
+     * The disk comes first on the command line, as any device it names.
+     * The box binds to it here and never resolves the id again: a disk
+     * plugged later under the same id is another disk.
+     */
+    engine = virtio_blk_ice_find_engine(kb->disk, &payload, errp);
+    if (!engine) {
         error_prepend(errp, "ice-keybox: ");
         return;
     }
-    if (!ice_keybox_disk_pci(kb)) {
+    disk = virtio_blk_ice_resolve_id(kb->disk);
+    kb->disk_pci = (PCIDevice *)object_dynamic_cast(disk, TYPE_PCI_DEVICE);
+    if (!kb->disk_pci) {
         error_setg(errp, "ice-keybox: disk '%s' is not a PCI device",
                    kb->disk);
         return;
     }
-    error_setg(&kb->migration_blocker, "ice-keybox: the keys the guest "
-               "loaded into disk '%s' cannot be migrated", kb->disk);
-    if (migrate_add_blocker(&kb->migration_blocker, errp) < 0) {
-        return;
-    }
+    kb->engine = engine;
+    kb->engine_freed.notify = ice_keybox_engine_freed;
+    ice_engine_add_free_notifier(engine, &kb->engine_freed);
+
     memory_region_init_io(&kb->mmio, OBJECT(kb), &ice_keybox_ops, kb,
                           "ice-keybox", ICE_KEYBOX_BAR_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &kb->mmio);
 }
 
 /*
- * At reset the guest's keys go, as they would from a real controller's
- * engine: every slot of the disk holding a key with no secret id, that
- * is, one a guest loaded.  The host's keys stay.
+ * At reset the keys the guest loaded through the box go, as they would
+ * from a real controller's engine.  The host's keys stay.
  */
 static void ice_keybox_reset(DeviceState *dev)
 {
     IceKeybox *kb = ICE_KEYBOX(dev);
-    IceEngine *engine = ice_keybox_engine(kb);
-    unsigned first = engine ? ice_engine_slot_offset(engine) : 0;
-    unsigned n = engine ? ice_engine_num_slots(engine) : 0;
 
-    for (unsigned slot = first; slot < first + n; slot++) {
-        IceSlotConfig cfg;
-        g_autofree char *id = NULL;
-
-        if (ice_engine_query_slot(engine, slot, &cfg, &id) && !id) {
-            ice_engine_evict_slot(engine, slot, &error_abort);
-        }
+    if (kb->engine) {
+        ice_engine_evict_channel(kb->engine, kb);
     }
     kb->slot = kb->alg = kb->key_size = kb->data_unit_size = 0;
     kb->key_len = kb->status = 0;
     ice_wipe(kb->key, sizeof(kb->key));
+    kb->key_pending = kb->key_lost = false;
 }
 
+/*
+ * Unplugged or ejected, the box takes the keys the guest loaded through
+ * it along: nothing the guest can no longer reach is left behind, and
+ * once the disk holds no guest key it can migrate again.
+ */
 static void ice_keybox_exit(PCIDevice *pdev)
 {
     IceKeybox *kb = ICE_KEYBOX(pdev);
 
-    migrate_del_blocker(&kb->migration_blocker);
+    if (kb->engine) {
+        ice_engine_evict_channel(kb->engine, kb);
+        notifier_remove(&kb->engine_freed);
+        kb->engine = NULL;
+        kb->disk_pci = NULL;
+    }
     ice_wipe(kb->key, sizeof(kb->key));
 }
+
+/* Key bytes written before the migration did not travel with it */
+static int ice_keybox_post_load(void *opaque, int version_id)
+{
+    IceKeybox *kb = opaque;
+
+    kb->key_lost = kb->key_pending;
+    return 0;
+}
+
+/*
+ * The registers migrate, the key register never does: a PROGRAM whose key
+ * bytes were written before the migration fails with BAD_CONFIG.
+ */
+static const VMStateDescription vmstate_ice_keybox = {
+    .name = "ice-keybox",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = ice_keybox_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, IceKeybox),
+        VMSTATE_UINT32(slot, IceKeybox),
+        VMSTATE_UINT32(alg, IceKeybox),
+        VMSTATE_UINT32(key_size, IceKeybox),
+        VMSTATE_UINT32(data_unit_size, IceKeybox),
+        VMSTATE_UINT32(key_len, IceKeybox),
+        VMSTATE_UINT32(status, IceKeybox),
+        VMSTATE_BOOL(key_pending, IceKeybox),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const Property ice_keybox_properties[] = {
     DEFINE_PROP_STRING("disk", IceKeybox, disk),
@@ -269,6 +328,7 @@ static void ice_keybox_class_init(ObjectClass *klass, void *data)
     k->device_id = PCI_DEVICE_ID_REDHAT_ICE_KEYBOX;
     k->class_id = PCI_CLASS_OTHERS;
     dc->desc = "Key channel to a virtio-blk inline crypto engine";
+    dc->vmsd = &vmstate_ice_keybox;
     device_class_set_legacy_reset(dc, ice_keybox_reset);
     device_class_set_props(dc, ice_keybox_properties);
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);

@@ -6,7 +6,9 @@
  *
  * Keys belong to the host (include/hw/block/ice-host.h).  The
  * destination of a migration receives the slot table (algorithm, sizes
- * and secret ids, never key bytes) and reads its own secrets.
+ * and secret ids, never key bytes) and reads its own secrets.  Keys a
+ * guest loaded (ice-keybox) have no secret: migration and snapshots are
+ * blocked for as long as the engine holds any, whoever loaded them.
  */
 
 #include "qemu/osdep.h"
@@ -14,6 +16,7 @@
 #include "qemu/error-report.h"
 #include "hw/block/ice-host.h"
 #include "hw/qdev-core.h"
+#include "migration/blocker.h"
 #include "migration/vmstate.h"
 #include "virtio-blk-ice-internal.h"
 
@@ -46,40 +49,90 @@ static void virtio_blk_ice_clear_mig_slots(VirtIOBlkIce *ice)
     ice->mig_num_slots = 0;
 }
 
+/* The disk as the user named it: the proxy's qdev id, or a QOM path */
+static char *virtio_blk_ice_disk_name(VirtIOBlock *s)
+{
+    BusState *bus = qdev_get_parent_bus(DEVICE(s));
+    DeviceState *proxy = bus ? bus->parent : DEVICE(s);
+
+    return proxy->id ? g_strdup(proxy->id) :
+                       object_get_canonical_path(OBJECT(proxy));
+}
+
+/* The engine takes its first guest key: block migration while it holds any */
+static int virtio_blk_ice_admit_guest_key(void *opaque, Error **errp)
+{
+    VirtIOBlock *s = opaque;
+    g_autofree char *name = virtio_blk_ice_disk_name(s);
+
+    error_setg(&s->ice.guest_key_blocker, "virtio-blk: disk '%s' holds "
+               "inline crypto keys the guest loaded, which cannot be "
+               "migrated", name);
+    /* Fails while a migration or snapshot runs, or with --only-migratable */
+    return migrate_add_blocker(&s->ice.guest_key_blocker, errp);
+}
+
+static void virtio_blk_ice_guest_keys_released(void *opaque)
+{
+    VirtIOBlock *s = opaque;
+
+    migrate_del_blocker(&s->ice.guest_key_blocker);
+}
+
+static const IceGuestKeyHooks virtio_blk_ice_guest_key_hooks = {
+    .admit = virtio_blk_ice_admit_guest_key,
+    .released = virtio_blk_ice_guest_keys_released,
+};
+
 void virtio_blk_ice_migration_init(VirtIOBlock *s)
 {
     s->ice.mig_slots = g_new0(VirtIOBlkIceSlotState, s->ice.num_slots);
+    ice_engine_set_guest_key_hooks(s->ice.engine,
+                                   &virtio_blk_ice_guest_key_hooks, s);
 }
 
 void virtio_blk_ice_migration_cleanup(VirtIOBlock *s)
 {
+    migrate_del_blocker(&s->ice.guest_key_blocker);
     virtio_blk_ice_clear_mig_slots(&s->ice);
     g_free(s->ice.mig_slots);
     s->ice.mig_slots = NULL;
 }
 
-static int virtio_blk_ice_pre_save(void *opaque)
+int virtio_blk_ice_pre_save(void *opaque)
 {
-    VirtIOBlkIce *ice = &((VirtIOBlock *)opaque)->ice;
+    VirtIOBlock *s = opaque;
+    VirtIOBlkIce *ice = &s->ice;
 
+    if (!ice->engine) {
+        return 0;
+    }
     virtio_blk_ice_clear_mig_slots(ice);
     for (unsigned i = 0; i < ice->num_slots; i++) {
         VirtIOBlkIceSlotState *st = &ice->mig_slots[ice->mig_num_slots];
+        unsigned slot = ice->slot_offset + i;
+        g_autofree char *name = NULL;
         IceSlotConfig cfg;
         char *id;
 
-        if (!ice_engine_query_slot(ice->engine, ice->slot_offset + i, &cfg,
-                                   &id)) {
+        if (!ice_engine_query_slot(ice->engine, slot, &cfg, &id)) {
             continue;
         }
-        if (!id) {
-            /* ice-keybox blocks migration; this is a second line */
-            error_report("virtio-blk: inline crypto slot %u holds a key the "
-                         "guest loaded, which cannot be migrated",
-                         ice->slot_offset + i);
-            return -EINVAL;
+        if (!id || strlen(id) >= VIRTIO_BLK_ICE_SECRET_ID_MAX) {
+            int ret = id ? -ENAMETOOLONG : -EPERM;
+
+            name = virtio_blk_ice_disk_name(s);
+            error_report("virtio-blk: cannot save disk '%s': inline crypto "
+                         "slot %u holds %s", name, slot,
+                         id ? "a key whose secret id is longer than 255 "
+                              "bytes" :
+                              "a key the guest loaded, which has no secret "
+                              "a destination could read");
+            g_free(id);
+            virtio_blk_ice_clear_mig_slots(ice);
+            return ret;
         }
-        st->slot = ice->slot_offset + i;
+        st->slot = slot;
         st->alg = cfg.alg;
         st->key_size = cfg.key_size;
         st->data_unit_size = cfg.data_unit_size;
@@ -179,7 +232,6 @@ static const VMStateDescription vmstate_virtio_blk_ice_slots = {
     .version_id = 2,
     .minimum_version_id = 2,
     .needed = virtio_blk_ice_vmstate_needed,
-    .pre_save = virtio_blk_ice_pre_save,
     .post_load = virtio_blk_ice_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_INT32(ice.mig_num_slots, VirtIOBlock),

@@ -33,12 +33,19 @@
  * never changes or frees a key a request is using.  Keys are immutable
  * once programmed; their cipher handles are pooled, one per concurrent
  * user.  Key bytes are wiped when the last reference goes away.
+ *
+ * Keys come from the host (a secret object's id names each) or from a
+ * guest through a key channel (ice_engine_program_guest_slot()).  A
+ * guest's key has no secret a migration destination could read it from:
+ * the engine counts them and tells its front end, through
+ * IceGuestKeyHooks, when the first one comes and the last one goes.
  */
 
 #ifndef HW_BLOCK_ICE_ENGINE_H
 #define HW_BLOCK_ICE_ENGINE_H
 
 #include "qemu/iov.h"
+#include "qemu/notify.h"
 #include "qapi/qapi-types-ice.h"
 
 /*
@@ -187,10 +194,58 @@ IceEngine *ice_engine_new(unsigned num_slots, unsigned slot_offset);
  * ice_engine_free:
  * @e: the engine, or NULL
  *
- * Evict every slot and free the engine.  Requests still holding a key
- * keep it until they call ice_key_unref().
+ * Tell the free notifiers, evict every slot (without calling the guest
+ * key hooks) and free the engine.  Requests still holding a key keep it
+ * until they call ice_key_unref().
  */
 void ice_engine_free(IceEngine *e);
+
+/**
+ * ice_engine_add_free_notifier:
+ * @e: the engine
+ * @n: called with @e as its data when ice_engine_free() starts
+ *
+ * For whatever holds a pointer to @e without owning it (a key channel
+ * bound to a disk): it lets go of @e there.  Remove @n with
+ * notifier_remove() if it goes first.
+ */
+void ice_engine_add_free_notifier(IceEngine *e, Notifier *n);
+
+/**
+ * IceGuestKeyHooks:
+ * @admit: called before the engine takes a guest's key while it holds
+ *         none; returns 0, or a negative errno value with @errp set to
+ *         refuse the key (e.g. while a migration runs)
+ * @released: called once the engine holds no guest key any more
+ *
+ * How the front end that owns an engine keeps migration blocked for as
+ * long as the engine holds keys a destination could not load.  Both are
+ * called in the main loop, outside the engine's lock.
+ */
+typedef struct IceGuestKeyHooks {
+    int (*admit)(void *opaque, Error **errp);
+    void (*released)(void *opaque);
+} IceGuestKeyHooks;
+
+/**
+ * ice_engine_set_guest_key_hooks:
+ * @e: the engine, holding no guest key
+ * @hooks: the hooks, or NULL for none (guest keys are then admitted)
+ * @opaque: their argument
+ */
+void ice_engine_set_guest_key_hooks(IceEngine *e,
+                                    const IceGuestKeyHooks *hooks,
+                                    void *opaque);
+
+/**
+ * ice_engine_num_guest_keys:
+ * @e: the engine
+ *
+ * Context: main loop
+ *
+ * Returns: how many slots hold a key a guest loaded
+ */
+unsigned ice_engine_num_guest_keys(const IceEngine *e);
 
 unsigned ice_engine_num_slots(const IceEngine *e);
 unsigned ice_engine_slot_offset(const IceEngine *e);
@@ -248,7 +303,8 @@ bool ice_engine_check_slot(const IceEngine *e, unsigned slot, Error **errp);
  * @key; the caller should wipe its buffer.  This is the one place a slot
  * configuration and its key are validated.
  *
- * Context: main loop (may allocate and set up cipher handles)
+ * Context: main loop (may allocate and set up cipher handles), as
+ * every function that changes a slot
  *
  * Returns: true on success, false with @errp set (slot out of range,
  * unsupported combination, wrong key length, equal XTS halves)
@@ -257,6 +313,43 @@ bool ice_engine_program_slot(IceEngine *e, unsigned slot,
                              const IceSlotConfig *cfg,
                              const uint8_t *key, size_t key_len,
                              const char *key_id, Error **errp);
+
+/**
+ * ice_engine_program_guest_slot:
+ * @e: the engine
+ * @slot: the slot number (including the offset)
+ * @cfg: algorithm, key size and data unit size
+ * @key: key material, as for ice_engine_program_slot()
+ * @key_len: bytes in @key
+ * @channel: what handed the key over (a key channel device), not NULL;
+ *           ice_engine_evict_channel() evicts what it loaded
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Load a key a guest handed over: it has no secret id.  The first such
+ * key needs the consent of IceGuestKeyHooks::admit.
+ *
+ * Context: main loop
+ *
+ * Returns: 0 on success; -EINVAL if the slot, configuration or key is
+ * refused; the admit hook's negative errno value if it refused the key
+ */
+int ice_engine_program_guest_slot(IceEngine *e, unsigned slot,
+                                  const IceSlotConfig *cfg,
+                                  const uint8_t *key, size_t key_len,
+                                  const void *channel, Error **errp);
+
+/**
+ * ice_engine_evict_channel:
+ * @e: the engine
+ * @channel: a key channel
+ *
+ * Evict every key @channel loaded.
+ *
+ * Context: main loop
+ *
+ * Returns: the number of slots evicted
+ */
+unsigned ice_engine_evict_channel(IceEngine *e, const void *channel);
 
 /**
  * ice_engine_evict_slot:

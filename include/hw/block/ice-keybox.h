@@ -10,9 +10,12 @@
  * engine's slot.  ice-keybox models that channel as its own PCI device,
  * tied by property to one virtio-blk device with ice=on: the guest
  * writes a slot configuration and the key bytes into BAR 0 and issues a
- * command.  Slots outside the disk's range are refused; keys the guest
- * loaded have no secret id, so the device blocks migration while it
- * exists.  See docs/system/devices/virtio-blk-ice.rst, "Key channel".
+ * command.  Slots outside the disk's range and slots holding a key the
+ * host loaded are refused.  Keys the guest loaded have no secret id: the
+ * disk blocks migration while it holds any, and a PROGRAM that cannot
+ * block it (a migration runs, --only-migratable) fails.  Unplugging the
+ * box evicts the keys it loaded.  See
+ * docs/system/devices/virtio-blk-ice.rst, "Key channel".
  *
  * Register layout of BAR 0 (32-bit little-endian accesses):
  */
@@ -61,5 +64,7 @@
 #define ICE_KEYBOX_STATUS_BAD_CONFIG    2   /* unsupported or bad key */
 #define ICE_KEYBOX_STATUS_NO_DISK       3   /* the disk is gone */
 #define ICE_KEYBOX_STATUS_BAD_CMD       4   /* unknown command */
+#define ICE_KEYBOX_STATUS_HOST_KEY      5   /* the host's key is there */
+#define ICE_KEYBOX_STATUS_BLOCKED       6   /* no guest keys now */
 
 #endif /* HW_BLOCK_ICE_KEYBOX_H */

@@ -65,6 +65,8 @@ typedef struct VirtIOBlkIce {
      */
     int32_t mig_num_slots;
     VirtIOBlkIceSlotState *mig_slots;
+    /* Set while the engine holds keys a guest loaded */
+    Error *guest_key_blocker;
 } VirtIOBlkIce;
 
 /*
@@ -166,6 +168,20 @@ void virtio_blk_ice_release_request(struct VirtIOBlockReq *req);
  */
 uint8_t virtio_blk_ice_get_caps(struct VirtIOBlockReq *req,
                                 struct iovec *in_iov, unsigned in_num);
+
+/**
+ * virtio_blk_ice_pre_save:
+ * @opaque: the VirtIOBlock, as the "virtio-blk" vmstate's pre_save
+ *
+ * Collect the slot table a save of the device will write.  Every key of
+ * the table must have a secret id a destination can read it from.
+ * Migration is blocked while the engine holds a guest's key, so this is
+ * a second line; it makes a migration or snapshot that would write a
+ * table no destination can load fail, with the reason reported.
+ *
+ * Returns: 0, or a negative errno value if the table cannot be saved
+ */
+int virtio_blk_ice_pre_save(void *opaque);
 
 /**
  * virtio_blk_ice_save:
