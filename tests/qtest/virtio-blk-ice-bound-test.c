@@ -148,20 +148,23 @@ static void qmp_round_trip(QTestState *qts, QmpTimes *t)
     t->slow += us > QMP_MAX_US;
 }
 
-/* What AES-256-XTS with @key makes of @pt at data unit @dun onwards */
+/*
+ * What AES-256-XTS with @key makes of @pt in data units of @dus bytes, at
+ * data unit @dun onwards
+ */
 static void xts_encrypt(const uint8_t *pt, uint8_t *ct, size_t len,
-                        uint64_t dun)
+                        size_t dus, uint64_t dun)
 {
     gcry_cipher_hd_t h;
 
     g_assert_cmpint(gcry_cipher_open(&h, GCRY_CIPHER_AES256,
                                      GCRY_CIPHER_MODE_XTS, 0), ==, 0);
     g_assert_cmpint(gcry_cipher_setkey(h, key, sizeof(key)), ==, 0);
-    for (size_t off = 0; off < len; off += DUS, dun++) {
+    for (size_t off = 0; off < len; off += dus, dun++) {
         uint64_t tweak[2] = { cpu_to_le64(dun), 0 };
 
         g_assert_cmpint(gcry_cipher_setiv(h, tweak, sizeof(tweak)), ==, 0);
-        g_assert_cmpint(gcry_cipher_encrypt(h, ct + off, DUS, pt + off, DUS),
+        g_assert_cmpint(gcry_cipher_encrypt(h, ct + off, dus, pt + off, dus),
                         ==, 0);
     }
     gcry_cipher_close(h);
@@ -281,7 +284,7 @@ static void test_hostile_aliased_queue(void)
     for (int d = 0; d < descs; d++) {
         uint64_t off = (uint64_t)d * ALIAS_LEN;
 
-        xts_encrypt(pt, expect, ALIAS_LEN, DUN + off / DUS);
+        xts_encrypt(pt, expect, ALIAS_LEN, DUS, DUN + off / DUS);
         ice_image_read(img, off, disk, ALIAS_LEN);
         g_assert(!memcmp(disk, expect, ALIAS_LEN));
     }
@@ -292,6 +295,143 @@ static void test_hostile_aliased_queue(void)
     g_assert_true(g_file_get_contents(log, &trace, NULL, NULL));
     g_assert_nonnull(strstr(trace, "ice_bounce_wait"));
     unlink(log);
+    unlink(img);
+}
+
+/* ---- cipher state: every slot, split data units, several IOThreads ---- */
+
+#define CS_SLOTS        255                 /* ice-slots, the most */
+#define CS_DUS          (64 * 1024)         /* the largest data unit */
+#define CS_REQ_LEN      (2 * CS_DUS)        /* > x-ice-offload-min, 64 KiB */
+#define CS_QUEUES       2                   /* one IOThread each */
+#define CS_BATCH        8                   /* requests a queue at once */
+/* What one cipher set costs at most (the set, libgcrypt's handles) */
+#define CS_SET_MAX      (8 * 1024)
+#define CS_IDLE_SETS    2                   /* ICE_IDLE_SETS_MAX */
+#define CS_SLACK_MIB    4                   /* threads, heap */
+
+/* ICE_BOUND_SLACK replaces this slack too */
+static int cs_slack_mib = CS_SLACK_MIB;
+
+/*
+ * The data buffers of a read: the second data unit straddles the two,
+ * so the engine decrypts it through a scratch buffer
+ */
+static const size_t cs_split[] = { 96 * 1024, 32 * 1024, 0 };
+
+/* Read the ciphertext at sector 0 through @slot on every queue */
+static void cs_read_slots(QOSState *qs, IcePciDisk *d, QVirtQueue **vqs,
+                          unsigned first, unsigned n, const uint8_t *pt)
+{
+    IceReq r[CS_QUEUES][CS_BATCH];
+    g_autofree uint8_t *buf = g_malloc(CS_REQ_LEN);
+
+    for (unsigned s = first; s < first + n; s += CS_QUEUES * CS_BATCH) {
+        int in_flight[CS_QUEUES] = { 0 };
+
+        for (unsigned i = 0; i < CS_QUEUES * CS_BATCH && s + i < first + n;
+             i++) {
+            int q = i % CS_QUEUES;
+            IceReq *req = &r[q][in_flight[q]++];
+
+            *req = (IceReq) {
+                .type = VIRTIO_BLK_T_IN, .payload = true, .slot = s + i,
+                .activate = 1, .dun = 0, .len = CS_REQ_LEN,
+                .split = cs_split, .data = g_malloc0(CS_REQ_LEN),
+            };
+            ice_req_submit(qs->qts, d->dev, &qs->alloc, vqs[q], req);
+        }
+        for (int q = 0; q < CS_QUEUES; q++) {
+            ice_req_wait_all(qs->qts, d->dev, vqs[q], r[q], in_flight[q]);
+            for (int i = 0; i < in_flight[q]; i++) {
+                g_assert_cmpint(ice_req_finish(qs->qts, &qs->alloc,
+                                               &r[q][i]), ==,
+                                VIRTIO_BLK_S_OK);
+                g_assert(!memcmp(r[q][i].data, pt, CS_REQ_LEN));
+                g_free(r[q][i].data);
+            }
+        }
+    }
+}
+
+/*
+ * With every slot programmed, reads of 64 KiB data units split across
+ * buffers, large enough for worker threads, on two IOThreads: QEMU's RSS
+ * grows by no more than the cipher state bound of the device page,
+ * slots * ICE_IDLE_SETS_MAX * 8 KiB + (CPUs + IOThreads + 1) *
+ * (8 KiB + 64 KiB), plus a little slack.  (Keys that kept a set per
+ * concurrent user, each with a 64 KiB scratch buffer, grew by over
+ * 16 MiB here.)  Every read returns the plaintext.
+ */
+static void test_cipher_state_every_slot(void)
+{
+    g_autofree char *img = ice_image_create(CS_REQ_LEN);
+    g_autofree uint8_t *pt = g_malloc(CS_REQ_LEN);
+    g_autofree uint8_t *ct = g_malloc(CS_REQ_LEN);
+    long cpus = MAX(1, sysconf(_SC_NPROCESSORS_ONLN));
+    uint64_t bound = (uint64_t)CS_SLOTS * CS_IDLE_SETS * CS_SET_MAX +
+                     (cpus + CS_QUEUES + 1) * (CS_SET_MAX + CS_DUS);
+    QVirtQueue *vqs[CS_QUEUES];
+    IcePciDisk d = { 0 };
+    uint64_t base, growth;
+    QOSState *qs;
+    pid_t pid;
+
+    for (size_t i = 0; i < CS_REQ_LEN; i++) {
+        pt[i] = i * 7 + (i >> 12);
+    }
+    xts_encrypt(pt, ct, CS_REQ_LEN, CS_DUS, 0);
+    ice_image_write(img, 0, ct, CS_REQ_LEN);
+
+    qs = qtest_pc_boot("-m 256 -object iothread,id=io0 "
+                       "-object iothread,id=io1 "
+                       "-drive if=none,id=drive0,file=%s,format=raw "
+                       "-device '{\"driver\": \"virtio-blk-pci\", "
+                       "\"id\": \"drv0\", \"drive\": \"drive0\", "
+                       "\"addr\": \"04.0\", \"num-queues\": %d, "
+                       "\"iothread-vq-mapping\": [{\"iothread\": \"io0\"}, "
+                       "{\"iothread\": \"io1\"}], \"ice\": true, "
+                       "\"ice-slots\": %d}'", img, CS_QUEUES, CS_SLOTS);
+    pid = qtest_pid(qs->qts);
+    ice_qmp_add_secret(qs->qts, "k", key, sizeof(key));
+    reset_peak_rss(pid);
+    base = peak_rss(pid);
+    for (unsigned s = 0; s < CS_SLOTS; s++) {
+        g_autofree char *err = ice_qmp_program_slot(qs->qts, "drv0", s,
+                                                    "aes-xts", 256, CS_DUS,
+                                                    "k");
+        g_assert_null(err);
+    }
+    /* A key and its first cipher set, with QMP's own allocations */
+    g_test_message("programming %d slots grew the peak RSS by %" PRIu64
+                   " KiB", CS_SLOTS, (peak_rss(pid) - base) / 1024);
+
+    virtio_pci_init(&d.pci, qs->pcibus, &(QPCIAddress) { .devfn = DEVFN });
+    qvirtio_pci_device_enable(&d.pci);
+    d.dev = &d.pci.vdev;
+    qvirtio_start_device(d.dev);
+    ice_req_start_queues(d.dev, &qs->alloc, true, vqs, CS_QUEUES);
+
+    /* Warm up on one slot: threads, guest memory, the allocator */
+    cs_read_slots(qs, &d, vqs, 0, CS_QUEUES * CS_BATCH, pt);
+    reset_peak_rss(pid);
+    base = peak_rss(pid);
+    for (int round = 0; round < 2; round++) {
+        cs_read_slots(qs, &d, vqs, 0, CS_SLOTS, pt);
+    }
+    growth = peak_rss(pid) - base;
+
+    g_test_message("peak RSS growth with %d slots read on %d IOThreads, %ld "
+                   "CPUs: %" PRIu64 " KiB (cipher state bound %" PRIu64
+                   " KiB, slack %d KiB)", CS_SLOTS, CS_QUEUES, cpus,
+                   growth / 1024, bound / 1024, cs_slack_mib * 1024);
+    g_assert_cmpuint(growth, <=, bound + cs_slack_mib * 1024 * 1024ull);
+
+    for (int q = 0; q < CS_QUEUES; q++) {
+        qvirtqueue_cleanup(d.dev->bus, vqs[q], &qs->alloc);
+    }
+    qvirtio_pci_device_disable(&d.pci);
+    qtest_shutdown(qs);
     unlink(img);
 }
 
@@ -307,8 +447,11 @@ int main(int argc, char **argv)
     if (g_getenv("ICE_BOUND_SLACK")) {
         g_assert_cmpint(qemu_strtoi(g_getenv("ICE_BOUND_SLACK"), NULL, 10,
                                     &rss_slack_mib), ==, 0);
+        cs_slack_mib = rss_slack_mib;
     }
     qtest_add_func("/virtio-blk-ice/bound/aliased-queue-memory-and-latency",
                    test_hostile_aliased_queue);
+    qtest_add_func("/virtio-blk-ice/bound/cipher-state-every-slot",
+                   test_cipher_state_every_slot);
     return g_test_run();
 }

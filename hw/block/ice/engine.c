@@ -52,9 +52,17 @@ static const struct {
 
 /*
  * The cipher objects one request needs.  A QCryptoCipher carries IV state
- * and is not thread-safe, so a set is used by one request at a time; each
- * key keeps a pool of sets.
+ * and is not thread-safe, so a set is used by one request at a time.  A
+ * key keeps up to ICE_IDLE_SETS_MAX idle sets for the next requests; a
+ * caller finding none makes a set of its own, and a set returned to a
+ * full pool is freed.  So a key holds at most as many sets as it has
+ * concurrent users, and no more than ICE_IDLE_SETS_MAX once they are
+ * done: concurrent users are bounded by the worker threads a data path
+ * may use (one per host CPU) and the threads doing small requests'
+ * crypto inline (the device's IOThreads or the main loop).
  */
+#define ICE_IDLE_SETS_MAX   2
+
 /* IVs of the CBC modes computed by one ECB call (measured: see below) */
 #define ICE_IV_BATCH    64
 
@@ -62,7 +70,6 @@ typedef struct IceCipherSet {
     struct IceCipherSet *next;
     QCryptoCipher *data;        /* XTS, CBC or ECB with the data key */
     QCryptoCipher *ivgen;       /* ECB that turns a DUN into an IV, or NULL */
-    uint8_t *scratch;           /* one data unit, for units split in memory */
     /* The IVs of data units @iv_dun to @iv_dun + @iv_count - 1 */
     uint64_t iv_dun;
     unsigned iv_count;
@@ -77,6 +84,7 @@ struct IceKey {
     unsigned dus_shift;         /* log2(data unit size) */
     QemuMutex pool_lock;
     IceCipherSet *pool;         /* idle cipher sets */
+    unsigned pool_len;          /* how many, at most ICE_IDLE_SETS_MAX */
     size_t key_len;
     uint8_t key[ICE_KEY_MATERIAL_MAX];
     size_t ivgen_key_len;
@@ -351,10 +359,6 @@ static void ice_cipher_set_free(IceCipherSet *cs)
     qcrypto_cipher_free(cs->data);
     qcrypto_cipher_free(cs->ivgen);
     ice_wipe(cs->ivs, sizeof(cs->ivs));
-    if (cs->scratch) {
-        ice_wipe(cs->scratch, ICE_DATA_UNIT_MAX);
-        g_free(cs->scratch);
-    }
     g_free(cs);
 }
 
@@ -460,6 +464,7 @@ static IceKey *ice_key_new(const IceSlotConfig *cfg, const uint8_t *bytes,
     if (!key->pool) {
         goto fail;
     }
+    key->pool_len = 1;
     return key;
 
 fail:
@@ -662,19 +667,30 @@ static IceCipherSet *ice_key_take_cipher(IceKey *key, Error **errp)
     cs = key->pool;
     if (cs) {
         key->pool = cs->next;
+        key->pool_len--;
     }
     qemu_mutex_unlock(&key->pool_lock);
 
-    /* More concurrent users than ever before: grow the pool by one */
+    /* Every idle set is in use: this caller gets one of its own */
     return cs ? cs : ice_cipher_set_new(key, errp);
 }
 
 static void ice_key_return_cipher(IceKey *key, IceCipherSet *cs)
 {
+    bool keep;
+
     qemu_mutex_lock(&key->pool_lock);
-    cs->next = key->pool;
-    key->pool = cs;
+    keep = key->pool_len < ICE_IDLE_SETS_MAX;
+    if (keep) {
+        cs->next = key->pool;
+        key->pool = cs;
+        key->pool_len++;
+    }
     qemu_mutex_unlock(&key->pool_lock);
+
+    if (!keep) {
+        ice_cipher_set_free(cs);
+    }
 }
 
 /*
@@ -763,6 +779,7 @@ static bool ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
     size_t dus = key->cfg.data_unit_size;
     IceSgCursor c = { .iov = qiov->iov, .niov = qiov->niov };
     IceCipherSet *cs;
+    uint8_t *scratch = NULL;    /* one data unit, for units split in memory */
     int ret = 0;
 
     if (qiov->size & (dus - 1)) {
@@ -811,17 +828,21 @@ static bool ice_key_crypt(IceKey *key, bool encrypt, uint64_t dun,
         } else if (contiguous) {
             ret = qcrypto_cipher_decrypt(cs->data, seg, seg, n, errp);
         } else {
-            if (!cs->scratch) {
-                cs->scratch = g_malloc(ICE_DATA_UNIT_MAX);
+            if (!scratch) {
+                scratch = g_malloc(dus);
             }
-            iov_to_buf(qiov->iov, qiov->niov, done, cs->scratch, dus);
-            ret = qcrypto_cipher_decrypt(cs->data, cs->scratch, cs->scratch,
-                                         dus, errp);
-            iov_from_buf(qiov->iov, qiov->niov, done, cs->scratch, dus);
+            iov_to_buf(qiov->iov, qiov->niov, done, scratch, dus);
+            ret = qcrypto_cipher_decrypt(cs->data, scratch, scratch, dus,
+                                         errp);
+            iov_from_buf(qiov->iov, qiov->niov, done, scratch, dus);
         }
         ice_sg_advance(&c, n);
     }
 
+    if (scratch) {
+        ice_wipe(scratch, dus);
+        g_free(scratch);
+    }
     ice_key_return_cipher(key, cs);
     return ret == 0;
 }

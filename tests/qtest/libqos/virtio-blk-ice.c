@@ -437,8 +437,16 @@ int ice_req_reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
 QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
                                  bool accept_ice)
 {
-    uint64_t features = qvirtio_get_features(dev);
     QVirtQueue *vq;
+
+    ice_req_start_queues(dev, alloc, accept_ice, &vq, 1);
+    return vq;
+}
+
+void ice_req_start_queues(QVirtioDevice *dev, QGuestAllocator *alloc,
+                          bool accept_ice, QVirtQueue **vqs, int n)
+{
+    uint64_t features = qvirtio_get_features(dev);
 
     features &= ~(QVIRTIO_F_BAD_FEATURE |
                   (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
@@ -448,9 +456,10 @@ QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
         features &= ~(1ull << VIRTIO_BLK_F_ICE);
     }
     qvirtio_set_features(dev, features);
-    vq = qvirtqueue_setup(dev, alloc, 0);
+    for (int i = 0; i < n; i++) {
+        vqs[i] = qvirtqueue_setup(dev, alloc, i);
+    }
     qvirtio_set_driver_ok(dev);
-    return vq;
 }
 
 /* ---- a virtio-blk-pci disk of a PC machine ---- */

@@ -239,6 +239,10 @@ int ice_req_reap(QTestState *qts, QVirtioDevice *dev, QVirtQueue *vq,
 QVirtQueue *ice_req_start_device(QVirtioDevice *dev, QGuestAllocator *alloc,
                                  bool accept_ice);
 
+/* The same with queues 0 to @n - 1, stored in @vqs */
+void ice_req_start_queues(QVirtioDevice *dev, QGuestAllocator *alloc,
+                          bool accept_ice, QVirtQueue **vqs, int n);
+
 /* ---- a virtio-blk-pci disk of a PC machine, without qgraph ---- */
 
 /**
