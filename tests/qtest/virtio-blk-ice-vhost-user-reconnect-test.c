@@ -256,14 +256,6 @@ static void test_reconnect_without_set_features(void)
     g_autofree char *img = ice_image_create(1024 * 1024);
     g_autofree char *sock = g_strdup_printf("%s/ice-reconnect-%d.sock",
                                             g_get_tmp_dir(), getpid());
-    g_autofree char *blockdev = g_strdup_printf(
-        "driver=file,node-name=disk0,filename=%s", img);
-    g_autofree char *export = g_strdup_printf(
-        "type=vhost-user-blk,id=" ICE_QSD_EXPORT_ID ",node-name=disk0,"
-        "addr.type=unix,addr.path=%s,writable=on,ice=on", sock);
-    const char *args[] = {
-        "--blockdev", blockdev, "--export", export, NULL
-    };
     g_autofree uint8_t *ct = NULL;
     struct virtio_blk_crypto_payload payload = {
         .slot = SLOT, .activate = 1,
@@ -282,8 +274,7 @@ static void test_reconnect_without_set_features(void)
     ct = unhex(t->ct, &ct_len);
     ice_kat_plaintext(t, pt, sizeof(pt));
 
-    unlink(sock);
-    ice_qsd_start(&qsd, args);
+    ice_qsd_start_export(&qsd, img, sock, "");
     ice_keys_program_kat(NULL, &qsd, ICE_QSD_EXPORT_ID, t, SLOT, "k");
 
     /* The first front end acknowledges the feature */

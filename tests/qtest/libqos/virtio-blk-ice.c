@@ -165,12 +165,9 @@ static void ice_qsd_vhost_user_stop(void *opaque)
     g_free(qsd);
 }
 
-IceQsd *ice_qsd_start_vhost_user(GString *cmd_line, const char *img,
-                                 const char *export_opts)
+void ice_qsd_start_export(IceQsd *qsd, const char *img, const char *sock,
+                          const char *export_opts)
 {
-    IceQsd *qsd = g_new0(IceQsd, 1);
-    g_autofree char *sock = g_strdup_printf("%s/ice-vu-%d.sock",
-                                            g_get_tmp_dir(), getpid());
     g_autofree char *blockdev = g_strdup_printf(
         "driver=file,node-name=disk0,filename=%s", img);
     g_autofree char *export = g_strdup_printf(
@@ -183,6 +180,16 @@ IceQsd *ice_qsd_start_vhost_user(GString *cmd_line, const char *img,
 
     unlink(sock);
     ice_qsd_start(qsd, args);
+}
+
+IceQsd *ice_qsd_start_vhost_user(GString *cmd_line, const char *img,
+                                 const char *export_opts)
+{
+    IceQsd *qsd = g_new0(IceQsd, 1);
+    g_autofree char *sock = g_strdup_printf("%s/ice-vu-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+
+    ice_qsd_start_export(qsd, img, sock, export_opts);
     g_test_queue_destroy(ice_qsd_vhost_user_stop, qsd);
     g_string_append_printf(cmd_line,
                            " -object memory-backend-shm,id=mem,size=256M"

@@ -77,6 +77,17 @@ void ice_qsd_stop(IceQsd *qsd);
 #define ICE_QSD_EXPORT_ID "exp0"
 
 /**
+ * ice_qsd_start_export:
+ * @sock: the export's socket path (an old socket there is removed)
+ * @export_opts: as for ice_qsd_start_vhost_user()
+ *
+ * Start @qsd with a vhost-user-blk export %ICE_QSD_EXPORT_ID of the raw
+ * image @img, with ice=on, for a front end the test drives itself.
+ */
+void ice_qsd_start_export(IceQsd *qsd, const char *img, const char *sock,
+                          const char *export_opts);
+
+/**
  * ice_qsd_start_vhost_user:
  * @cmd_line: the QEMU command line a qos "before" callback builds
  * @img: the raw image to export
