@@ -613,6 +613,84 @@ static void test_unsaveable_table_fails(void)
     unlink(img);
 }
 
+/*
+ * With no guest key the VM migrates, box included: its BAR and argument
+ * registers arrive, the key register does not, so a PROGRAM whose key
+ * bytes were written before the migration fails rather than load a key
+ * of zeros; the next full PROGRAM works
+ */
+static void test_box_migrates(void)
+{
+    g_autofree char *stream = g_strdup_printf("%s/ice-box-%d.bin",
+                                              g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", stream);
+    g_autofree char *err = NULL, *st = NULL, *slots = NULL;
+    uint32_t bar0;
+    uint8_t key[64];
+    Env env, dst;
+
+    for (size_t i = 0; i < sizeof(key); i++) {
+        key[i] = 0x11 * (i % 15) + i;
+    }
+    env_start(&env);
+    bar0 = qpci_config_readl(env.box, PCI_BASE_ADDRESS_0);
+    box_write(&env, ICE_KEYBOX_REG_SLOT, 3);
+    /* AES-256-ECB: 32 bytes of zeros would be a key it takes */
+    box_write(&env, ICE_KEYBOX_REG_ALG, ICE_ECB);
+    box_write(&env, ICE_KEYBOX_REG_KEY_SIZE, ICE_KEY_SIZE_256);
+    box_write(&env, ICE_KEYBOX_REG_DATA_UNIT_SIZE, 4096);
+    box_write(&env, ICE_KEYBOX_REG_KEY_LEN, 32);
+    for (uint32_t i = 0; i < 32; i += 4) {
+        box_write(&env, ICE_KEYBOX_REG_KEY + i, ldl_le_p(key + i));
+    }
+    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'stop'}");
+    err = ice_qmp_error_of(qtest_qmp(env.qs->qts, "{'execute': 'migrate', "
+                                     "'arguments': {'uri': %s}}", uri));
+    g_assert_null(err);
+    st = migrate_wait(env.qs->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+
+    dst.img = g_strdup(env.img);
+    dst.qs = qtest_pc_boot("-blockdev driver=file,node-name=file0,"
+                           "filename=%s "
+                           "-blockdev driver=raw,node-name=drive0,"
+                           "file=file0 "
+                           "-device " DISK_OPTS ",id=drv0,addr=04.0 "
+                           "-device ice-keybox,id=box0,disk=drv0,addr=05.0 "
+                           "-incoming defer", dst.img, SLOT_COUNT,
+                           SLOT_FIRST);
+    qtest_qmp_assert_success(dst.qs->qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    g_free(st);
+    st = migrate_wait(dst.qs->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+    dst.box = qpci_device_find(dst.qs->pcibus, BOX_DEVFN);
+    g_assert_nonnull(dst.box);
+    g_assert_cmphex(qpci_config_readl(dst.box, PCI_BASE_ADDRESS_0), ==,
+                    bar0);
+    dst.bar = qpci_iomap(dst.box, 0, NULL);
+    g_assert_cmpuint(box_read(&dst, ICE_KEYBOX_REG_SLOT), ==, 3);
+    g_assert_cmpuint(box_read(&dst, ICE_KEYBOX_REG_KEY_LEN), ==, 32);
+
+    box_write(&dst, ICE_KEYBOX_REG_CMD, ICE_KEYBOX_CMD_PROGRAM);
+    g_assert_cmpuint(box_read(&dst, ICE_KEYBOX_REG_STATUS), ==,
+                     ICE_KEYBOX_STATUS_BAD_CONFIG);
+    slots = programmed_slots(&dst);
+    g_assert_cmpstr(slots, ==, "");
+    g_assert_cmpuint(box_program(&dst, 3, ICE_ECB, ICE_KEY_SIZE_256, 4096,
+                                 key, 32), ==, ICE_KEYBOX_STATUS_OK);
+    g_free(slots);
+    slots = programmed_slots(&dst);
+    g_assert_cmpstr(slots, ==, "3:-");
+
+    unlink(stream);
+    qpci_iounmap(dst.box, dst.bar);
+    g_free(dst.box);
+    qtest_shutdown(dst.qs);
+    g_free(dst.img);
+    env_stop(&env);
+}
+
 /* ---- the box's disk ---- */
 
 /*
@@ -714,6 +792,8 @@ int main(int argc, char **argv)
                    test_eject_then_savevm);
     qtest_add_func("/ice-keybox/lifetime/unsaveable-table-fails",
                    test_unsaveable_table_fails);
+    qtest_add_func("/ice-keybox/lifetime/box-migrates",
+                   test_box_migrates);
     qtest_add_func("/ice-keybox/lifetime/same-id-replug",
                    test_same_id_replug);
     qtest_add_func("/ice-keybox/realize-errors", test_realize_errors);
