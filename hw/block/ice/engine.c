@@ -487,8 +487,12 @@ static IceKey *ice_engine_swap(IceEngine *e, unsigned slot, IceKey *new_key)
     qemu_mutex_lock(&e->lock);
     old_key = e->slots[slot - e->slot_offset];
     e->slots[slot - e->slot_offset] = new_key;
-    e->num_guest_keys += (new_key && new_key->channel) -
-                         (old_key && old_key->channel);
+    if (new_key && new_key->channel) {
+        e->num_guest_keys++;
+    }
+    if (old_key && old_key->channel) {
+        e->num_guest_keys--;
+    }
     qemu_mutex_unlock(&e->lock);
 
     if (had_guest_keys && !e->num_guest_keys && e->hooks) {
