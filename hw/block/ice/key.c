@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
  * Inline crypto engine (ICE): a key's lifetime, from the bytes handed to
- * the engine to the wiped memory, and what a request may ask of it
+ * the engine to the wiped memory, its cipher state, and what a request
+ * may ask of it
  */
 
 #include "qemu/osdep.h"
@@ -10,6 +11,7 @@
 #include "qemu/host-utils.h"
 #include "crypto/hash.h"
 #include "hw/block/ice-engine.h"
+#include "algorithms.h"
 #include "key.h"
 #include "trace.h"
 
@@ -19,6 +21,110 @@ void ice_wipe(void *p, size_t len)
     /* The compiler must assume the cleared memory is read afterwards */
     __asm__ __volatile__("" : : "r"(p) : "memory");
 }
+
+/* ---- cipher state ---- */
+
+/*
+ * The cipher objects one request needs.  A QCryptoCipher carries IV state
+ * and is not thread-safe, so a set is used by one request at a time.  A
+ * key keeps up to ICE_IDLE_SETS_MAX idle sets for the next requests; a
+ * caller finding none makes a set of its own, and a set returned to a
+ * full pool is freed.  So a key holds at most as many sets as it has
+ * concurrent users, and no more than ICE_IDLE_SETS_MAX once they are
+ * done: concurrent users are bounded by the worker threads a data path
+ * may use (one per host CPU) and the threads doing small requests'
+ * crypto inline (the device's IOThreads or the main loop).
+ */
+#define ICE_IDLE_SETS_MAX   2
+
+static void ice_cipher_set_free(IceCipherSet *cs)
+{
+    /* The backend frees the expanded keys (see the security notes) */
+    qcrypto_cipher_free(cs->data);
+    qcrypto_cipher_free(cs->ivgen);
+    ice_wipe(cs->ivs, sizeof(cs->ivs));
+    g_free(cs);
+}
+
+static IceCipherSet *ice_cipher_set_new(const IceKey *key, Error **errp)
+{
+    IceCipherSet *cs = g_new0(IceCipherSet, 1);
+    cs->data = qcrypto_cipher_new(ice_data_aes(key->cfg.key_size),
+                                  ice_data_mode(key->cfg.alg), key->key,
+                                  key->key_len, errp);
+    if (!cs->data) {
+        goto fail;
+    }
+    if (key->ivgen_key_len) {
+        cs->ivgen = qcrypto_cipher_new(ice_ivgen_aes(key->cfg.alg,
+                                                     key->cfg.key_size),
+                                       QCRYPTO_CIPHER_MODE_ECB,
+                                       key->ivgen_key, key->ivgen_key_len,
+                                       errp);
+        if (!cs->ivgen) {
+            goto fail;
+        }
+    }
+    return cs;
+
+fail:
+    ice_cipher_set_free(cs);
+    return NULL;
+}
+
+static bool ice_cipher_pool_init(IceKey *key, Error **errp)
+{
+    key->pool = ice_cipher_set_new(key, errp);
+    key->pool_len = !!key->pool;
+    return key->pool != NULL;
+}
+
+static void ice_cipher_pool_free(IceKey *key)
+{
+    while (key->pool) {
+        IceCipherSet *cs = key->pool;
+
+        key->pool = cs->next;
+        ice_cipher_set_free(cs);
+    }
+    key->pool_len = 0;
+}
+
+IceCipherSet *ice_key_take_cipher(IceKey *key, Error **errp)
+{
+    IceCipherSet *cs;
+
+    qemu_mutex_lock(&key->pool_lock);
+    cs = key->pool;
+    if (cs) {
+        key->pool = cs->next;
+        key->pool_len--;
+    }
+    qemu_mutex_unlock(&key->pool_lock);
+
+    /* Every idle set is in use: this caller gets one of its own */
+    return cs ? cs : ice_cipher_set_new(key, errp);
+}
+
+void ice_key_return_cipher(IceKey *key, IceCipherSet *cs)
+{
+    bool keep;
+
+    qemu_mutex_lock(&key->pool_lock);
+    keep = key->pool_len < ICE_IDLE_SETS_MAX;
+    if (keep) {
+        cs->next = key->pool;
+        key->pool = cs;
+        key->pool_len++;
+    }
+    qemu_mutex_unlock(&key->pool_lock);
+
+    if (!keep) {
+        ice_cipher_set_free(cs);
+    }
+}
+
+/* ---- lifetime ---- */
 
 static IceKeyFreeObserver *ice_key_free_observer;
 
