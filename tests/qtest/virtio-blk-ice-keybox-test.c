@@ -48,8 +48,35 @@ typedef struct Env {
 } Env;
 
 /*
- * Boot with the disk (drv0 at 04.0, a raw image, or a qcow2 one that
- * takes snapshots) and its box (box0 at 05.0), and @extra
+ * Boot QEMU on the image @env->img of format @fmt: the disk (drv0 at
+ * 04.0), its box (box0 at 05.0) if @box, and @extra
+ */
+static void env_boot(Env *env, const char *fmt, bool box, const char *extra)
+{
+    env->qs = qtest_pc_boot("-blockdev driver=file,node-name=file0,"
+                            "filename=%s "
+                            "-blockdev driver=%s,node-name=drive0,file=file0 "
+                            "-device " DISK_OPTS ",id=drv0,addr=04.0 %s %s",
+                            env->img, fmt, SLOT_COUNT, SLOT_FIRST,
+                            box ? "-device ice-keybox,id=box0,disk=drv0,"
+                                  "addr=05.0" : "", extra);
+    env->box = NULL;
+}
+
+/* Find the box (unless @env->box already holds it) and map its BAR */
+static void env_map_box(Env *env)
+{
+    if (!env->box) {
+        env->box = qpci_device_find(env->qs->pcibus, BOX_DEVFN);
+        g_assert(env->box);
+    }
+    qpci_device_enable(env->box);
+    env->bar = qpci_iomap(env->box, 0, NULL);
+}
+
+/*
+ * Boot with the disk on a new image (raw, or a qcow2 one that takes
+ * snapshots), its box mapped, and @extra
  */
 static void env_start_with(Env *env, bool qcow2, const char *extra)
 {
@@ -62,17 +89,8 @@ static void env_start_with(Env *env, bool qcow2, const char *extra)
     } else {
         env->img = ice_image_create(IMG_SIZE);
     }
-    env->qs = qtest_pc_boot("-blockdev driver=file,node-name=file0,"
-                            "filename=%s "
-                            "-blockdev driver=%s,node-name=drive0,file=file0 "
-                            "-device " DISK_OPTS ",id=drv0,addr=04.0 "
-                            "-device ice-keybox,id=box0,disk=drv0,addr=05.0 "
-                            "%s", env->img, qcow2 ? "qcow2" : "raw",
-                            SLOT_COUNT, SLOT_FIRST, extra);
-    env->box = qpci_device_find(env->qs->pcibus, BOX_DEVFN);
-    g_assert(env->box);
-    qpci_device_enable(env->box);
-    env->bar = qpci_iomap(env->box, 0, NULL);
+    env_boot(env, qcow2 ? "qcow2" : "raw", true, extra);
+    env_map_box(env);
 }
 
 static void env_start(Env *env)
@@ -90,13 +108,19 @@ static void env_eject_box(Env *env)
                                  PCI_SLOT(BOX_DEVFN));
 }
 
-static void env_stop(Env *env)
+/* Shut QEMU down; the image stays */
+static void env_quit(Env *env)
 {
     if (env->box) {
         qpci_iounmap(env->box, env->bar);
         g_free(env->box);
     }
     qtest_shutdown(env->qs);
+}
+
+static void env_stop(Env *env)
+{
+    env_quit(env);
     unlink(env->img);
     g_free(env->img);
 }
@@ -126,6 +150,21 @@ static uint32_t box_program(Env *env, uint32_t slot, uint32_t alg,
     }
     box_write(env, ICE_KEYBOX_REG_CMD, ICE_KEYBOX_CMD_PROGRAM);
     return box_read(env, ICE_KEYBOX_REG_STATUS);
+}
+
+/* Program @slot with the AES-256-XTS key @key (64 bytes) */
+static uint32_t box_program_xts(Env *env, uint32_t slot, uint32_t dus,
+                                const uint8_t *key)
+{
+    return box_program(env, slot, ICE_XTS, ICE_KEY_SIZE_256, dus, key, 64);
+}
+
+/* 64 bytes of key material of its own for each @seed; its halves differ */
+static void make_key(uint8_t key[64], uint8_t seed)
+{
+    for (size_t i = 0; i < 64; i++) {
+        key[i] = seed + i * 7;
+    }
 }
 
 static uint32_t box_evict(Env *env, uint32_t slot)
@@ -329,22 +368,20 @@ static void test_host_slots(void)
     g_autofree char *slots = NULL, *err = NULL;
     Env env;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = i * 3 + 1;
-    }
+    make_key(key, 0x01);
     env_start(&env);
     ice_qmp_add_secret(env.qs->qts, "hostkey", key, 64);
     err = ice_qmp_program_slot(env.qs->qts, "drv0", 4, "aes-xts", 256, 4096,
                                "hostkey");
     g_assert_null(err);
-    g_assert_cmpuint(box_program(&env, 4, ICE_XTS, ICE_KEY_SIZE_256, 512,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_HOST_KEY);
+    g_assert_cmpuint(box_program_xts(&env, 4, 512, key), ==,
+                     ICE_KEYBOX_STATUS_HOST_KEY);
     g_assert_cmpuint(box_evict(&env, 4), ==, ICE_KEYBOX_STATUS_HOST_KEY);
     slots = programmed_slots(&env);
     g_assert_cmpstr(slots, ==, "4:hostkey");
 
-    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 512,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 2, 512, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
     err = ice_qmp_program_slot(env.qs->qts, "drv0", 2, "aes-xts", 256, 4096,
                                "hostkey");
     g_assert_null(err);
@@ -386,6 +423,37 @@ static char *migrate_wait(QTestState *qts, const char *want)
     }
 }
 
+/* Stop the VM and migrate it to @uri ("file:PATH"), until it completed */
+static void migrate_stopped_to(Env *env, const char *uri)
+{
+    g_autofree char *err = NULL, *st = NULL;
+
+    qtest_qmp_assert_success(env->qs->qts, "{'execute': 'stop'}");
+    err = ice_qmp_error_of(qtest_qmp(env->qs->qts, "{'execute': 'migrate', "
+                                     "'arguments': {'uri': %s}}", uri));
+    g_assert_null(err);
+    st = migrate_wait(env->qs->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+}
+
+/*
+ * Boot @dst on @src's image, the box too if @box, with @extra, and load
+ * the migration @src made to @uri
+ */
+static void env_migrated_from(Env *dst, const Env *src, const char *uri,
+                              bool box, const char *extra)
+{
+    g_autofree char *incoming = g_strdup_printf("%s -incoming defer", extra);
+    g_autofree char *st = NULL;
+
+    dst->img = src->img;
+    env_boot(dst, "raw", box, incoming);
+    qtest_qmp_assert_success(dst->qs->qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s}}", uri);
+    st = migrate_wait(dst->qs->qts, "completed");
+    g_assert_cmpstr(st, ==, "completed");
+}
+
 /*
  * Migration and savevm are blocked exactly while the disk holds a key the
  * guest loaded, whoever evicts it
@@ -396,14 +464,12 @@ static void test_blocker_follows_guest_keys(void)
     g_autofree char *err = NULL, *st = NULL, *out = NULL;
     Env env;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = i;
-    }
+    make_key(key, 0x00);
     env_start_with(&env, true, "");
-    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
-    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 2, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 3, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
     err = migrate_start(env.qs->qts);
     g_assert_nonnull(strstr(err, BLOCKER_TEXT));
     out = qtest_hmp(env.qs->qts, "savevm snap0");
@@ -436,9 +502,7 @@ static void test_program_during_migration(void)
     g_autofree char *err = NULL, *st = NULL, *slots = NULL;
     Env env;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = i + 9;
-    }
+    make_key(key, 0x09);
     env_start(&env);
     /* 1 KiB/s: the migration stays active until cancelled */
     qtest_qmp_assert_success(env.qs->qts, "{'execute': "
@@ -449,8 +513,8 @@ static void test_program_during_migration(void)
     st = migrate_wait(env.qs->qts, "active");
     g_assert_cmpstr(st, ==, "active");
 
-    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_BLOCKED);
+    g_assert_cmpuint(box_program_xts(&env, 3, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_BLOCKED);
     slots = programmed_slots(&env);
     g_assert_cmpstr(slots, ==, "");
     /* The key register was wiped all the same */
@@ -460,8 +524,8 @@ static void test_program_during_migration(void)
     g_free(st);
     st = migrate_wait(env.qs->qts, "cancelled");
     g_assert_cmpstr(st, ==, "cancelled");
-    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 3, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
     g_free(slots);
     slots = programmed_slots(&env);
     g_assert_cmpstr(slots, ==, "3:-");
@@ -475,12 +539,10 @@ static void test_only_migratable(void)
     g_autofree char *slots = NULL, *err = NULL;
     Env env;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = 0xa0 ^ i;
-    }
+    make_key(key, 0xa0);
     env_start_with(&env, false, "-only-migratable");
-    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_BLOCKED);
+    g_assert_cmpuint(box_program_xts(&env, 3, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_BLOCKED);
     /* The host's keys have secrets: those it can load */
     ice_qmp_add_secret(env.qs->qts, "hostkey", key, 64);
     err = ice_qmp_program_slot(env.qs->qts, "drv0", 2, "aes-xts", 256, 4096,
@@ -503,49 +565,32 @@ static void test_eject_then_migrate(void)
     g_autofree char *stream = g_strdup_printf("%s/ice-eject-%d.bin",
                                               g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("file:%s", stream);
-    g_autofree char *slots = NULL, *err = NULL, *st = NULL;
+    g_autofree char *slots = NULL, *err = NULL;
     uint8_t key[64];
-    QOSState *dst;
     QDict *rsp;
-    Env env;
+    Env env, dst;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = i * 5 + 2;
-    }
+    make_key(key, 0x02);
     env_start_with(&env, false, secret);
     err = ice_qmp_program_slot(env.qs->qts, "drv0", 4, "aes-xts", 256, 4096,
                                "hostkey");
     g_assert_null(err);
-    g_assert_cmpuint(box_program(&env, 3, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 3, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
     env_eject_box(&env);
 
-    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'stop'}");
-    err = ice_qmp_error_of(qtest_qmp(env.qs->qts, "{'execute': 'migrate', "
-                                     "'arguments': {'uri': %s}}", uri));
-    g_assert_null(err);
-    st = migrate_wait(env.qs->qts, "completed");
-    g_assert_cmpstr(st, ==, "completed");
+    migrate_stopped_to(&env, uri);
 
     /* The destination has the disk, not the box the guest ejected */
-    dst = qtest_pc_boot("-blockdev driver=file,node-name=file0,filename=%s "
-                        "-blockdev driver=raw,node-name=drive0,file=file0 "
-                        "-device " DISK_OPTS ",id=drv0,addr=04.0 %s "
-                        "-incoming defer", env.img, SLOT_COUNT, SLOT_FIRST,
-                        secret);
-    qtest_qmp_assert_success(dst->qts, "{'execute': 'migrate-incoming', "
-                             "'arguments': {'uri': %s}}", uri);
-    g_free(st);
-    st = migrate_wait(dst->qts, "completed");
-    g_assert_cmpstr(st, ==, "completed");
-    rsp = qtest_qmp(dst->qts, "{'execute': 'query-ice', "
+    env_migrated_from(&dst, &env, uri, false, secret);
+    rsp = qtest_qmp(dst.qs->qts, "{'execute': 'query-ice', "
                     "'arguments': {'id': 'drv0'}}");
     g_assert_cmpint(qlist_size(qdict_get_qlist(qdict_get_qdict(rsp, "return"),
                                                "slots")), ==, 1);
     qobject_unref(rsp);
     slots = programmed_slots(&env);
     g_assert_cmpstr(slots, ==, "4:hostkey");
-    qtest_shutdown(dst);
+    env_quit(&dst);
     unlink(stream);
     env_stop(&env);
 }
@@ -560,12 +605,10 @@ static void test_eject_then_savevm(void)
     uint8_t key[64];
     Env env;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = i * 11 + 3;
-    }
+    make_key(key, 0x03);
     env_start_with(&env, true, "");
-    g_assert_cmpuint(box_program(&env, 5, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 5, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
     env_eject_box(&env);
 
     out = qtest_hmp(env.qs->qts, "savevm snap0");
@@ -585,32 +628,26 @@ static void test_eject_then_savevm(void)
 static void test_unsaveable_table_fails(void)
 {
     g_autofree char *id = g_strnfill(300, 'k');
-    g_autofree char *img = ice_image_create(IMG_SIZE);
     g_autofree char *err = NULL, *st = NULL;
+    Env env = { .img = ice_image_create(IMG_SIZE) };
     uint8_t key[64];
-    QTestState *qts;
     QDict *rsp;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = i * 13 + 7;
-    }
-    qts = qtest_initf("-blockdev driver=file,node-name=file0,filename=%s "
-                      "-blockdev driver=raw,node-name=drive0,file=file0 "
-                      "-device " DISK_OPTS ",id=drv0", img, SLOT_COUNT,
-                      SLOT_FIRST);
-    ice_qmp_add_secret(qts, id, key, 64);
-    err = ice_qmp_program_slot(qts, "drv0", 2, "aes-xts", 256, 4096, id);
+    make_key(key, 0x07);
+    env_boot(&env, "raw", false, "");
+    ice_qmp_add_secret(env.qs->qts, id, key, 64);
+    err = ice_qmp_program_slot(env.qs->qts, "drv0", 2, "aes-xts", 256, 4096,
+                               id);
     g_assert_null(err);
-    err = migrate_start(qts);
+    err = migrate_start(env.qs->qts);
     g_assert_null(err);
-    st = migrate_wait(qts, "failed");
+    st = migrate_wait(env.qs->qts, "failed");
     g_assert_cmpstr(st, ==, "failed");
-    rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+    rsp = qtest_qmp(env.qs->qts, "{'execute': 'query-migrate'}");
     g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "return"),
                                           "error-desc"), "virtio-blk"));
     qobject_unref(rsp);
-    qtest_quit(qts);
-    unlink(img);
+    env_stop(&env);
 }
 
 /*
@@ -624,14 +661,12 @@ static void test_box_migrates(void)
     g_autofree char *stream = g_strdup_printf("%s/ice-box-%d.bin",
                                               g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("file:%s", stream);
-    g_autofree char *err = NULL, *st = NULL, *slots = NULL;
+    g_autofree char *slots = NULL;
     uint32_t bar0;
     uint8_t key[64];
     Env env, dst;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = 0x11 * (i % 15) + i;
-    }
+    make_key(key, 0x11);
     env_start(&env);
     bar0 = qpci_config_readl(env.box, PCI_BASE_ADDRESS_0);
     box_write(&env, ICE_KEYBOX_REG_SLOT, 3);
@@ -643,32 +678,14 @@ static void test_box_migrates(void)
     for (uint32_t i = 0; i < 32; i += 4) {
         box_write(&env, ICE_KEYBOX_REG_KEY + i, ldl_le_p(key + i));
     }
-    qtest_qmp_assert_success(env.qs->qts, "{'execute': 'stop'}");
-    err = ice_qmp_error_of(qtest_qmp(env.qs->qts, "{'execute': 'migrate', "
-                                     "'arguments': {'uri': %s}}", uri));
-    g_assert_null(err);
-    st = migrate_wait(env.qs->qts, "completed");
-    g_assert_cmpstr(st, ==, "completed");
+    migrate_stopped_to(&env, uri);
 
-    dst.img = g_strdup(env.img);
-    dst.qs = qtest_pc_boot("-blockdev driver=file,node-name=file0,"
-                           "filename=%s "
-                           "-blockdev driver=raw,node-name=drive0,"
-                           "file=file0 "
-                           "-device " DISK_OPTS ",id=drv0,addr=04.0 "
-                           "-device ice-keybox,id=box0,disk=drv0,addr=05.0 "
-                           "-incoming defer", dst.img, SLOT_COUNT,
-                           SLOT_FIRST);
-    qtest_qmp_assert_success(dst.qs->qts, "{'execute': 'migrate-incoming', "
-                             "'arguments': {'uri': %s}}", uri);
-    g_free(st);
-    st = migrate_wait(dst.qs->qts, "completed");
-    g_assert_cmpstr(st, ==, "completed");
+    env_migrated_from(&dst, &env, uri, true, "");
     dst.box = qpci_device_find(dst.qs->pcibus, BOX_DEVFN);
     g_assert_nonnull(dst.box);
     g_assert_cmphex(qpci_config_readl(dst.box, PCI_BASE_ADDRESS_0), ==,
                     bar0);
-    dst.bar = qpci_iomap(dst.box, 0, NULL);
+    env_map_box(&dst);
     g_assert_cmpuint(box_read(&dst, ICE_KEYBOX_REG_SLOT), ==, 3);
     g_assert_cmpuint(box_read(&dst, ICE_KEYBOX_REG_KEY_LEN), ==, 32);
 
@@ -684,10 +701,7 @@ static void test_box_migrates(void)
     g_assert_cmpstr(slots, ==, "3:-");
 
     unlink(stream);
-    qpci_iounmap(dst.box, dst.bar);
-    g_free(dst.box);
-    qtest_shutdown(dst.qs);
-    g_free(dst.img);
+    env_quit(&dst);
     env_stop(&env);
 }
 
@@ -704,17 +718,15 @@ static void test_same_id_replug(void)
     g_autofree char *slots = NULL, *err = NULL;
     Env env;
 
-    for (size_t i = 0; i < sizeof(key); i++) {
-        key[i] = 0x40 + i;
-    }
+    make_key(key, 0x40);
     env_start(&env);
-    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_OK);
+    g_assert_cmpuint(box_program_xts(&env, 2, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_OK);
     qpci_unplug_acpi_device_test(env.qs->qts, "drv0", PCI_SLOT(DISK_DEVFN));
     g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_DISK), ==, UINT32_MAX);
     g_assert_cmpuint(box_read(&env, ICE_KEYBOX_REG_SLOT_COUNT), ==, 0);
-    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_NO_DISK);
+    g_assert_cmpuint(box_program_xts(&env, 2, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_NO_DISK);
 
     qtest_qmp_assert_success(env.qs->qts, "{'execute': 'device_add', "
                              "'arguments': {'driver': 'virtio-blk-pci', "
@@ -727,8 +739,8 @@ static void test_same_id_replug(void)
                                "hostkey");
     g_assert_null(err);
 
-    g_assert_cmpuint(box_program(&env, 2, ICE_XTS, ICE_KEY_SIZE_256, 4096,
-                                 key, 64), ==, ICE_KEYBOX_STATUS_NO_DISK);
+    g_assert_cmpuint(box_program_xts(&env, 2, 4096, key), ==,
+                     ICE_KEYBOX_STATUS_NO_DISK);
     g_assert_cmpuint(box_evict(&env, 3), ==, ICE_KEYBOX_STATUS_NO_DISK);
     g_assert_cmphex(box_read(&env, ICE_KEYBOX_REG_DISK), ==, UINT32_MAX);
     slots = programmed_slots(&env);

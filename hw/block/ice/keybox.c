@@ -59,14 +59,18 @@ struct IceKeybox {
     bool key_lost;
 };
 
-/* The disk was unplugged: the box is bound to nothing from now on */
-static void ice_keybox_engine_freed(Notifier *n, void *data)
+/* Let go of the disk: the box is bound to nothing from now on */
+static void ice_keybox_unbind(IceKeybox *kb)
 {
-    IceKeybox *kb = container_of(n, IceKeybox, engine_freed);
-
     notifier_remove(&kb->engine_freed);
     kb->engine = NULL;
     kb->disk_pci = NULL;
+}
+
+/* The disk was unplugged */
+static void ice_keybox_engine_freed(Notifier *n, void *data)
+{
+    ice_keybox_unbind(container_of(n, IceKeybox, engine_freed));
 }
 
 /* Whether @slot holds a key the host loaded from a secret */
@@ -270,9 +274,7 @@ static void ice_keybox_exit(PCIDevice *pdev)
 
     if (kb->engine) {
         ice_engine_evict_channel(kb->engine, kb);
-        notifier_remove(&kb->engine_freed);
-        kb->engine = NULL;
-        kb->disk_pci = NULL;
+        ice_keybox_unbind(kb);
     }
     ice_wipe(kb->key, sizeof(kb->key));
 }
