@@ -3,13 +3,13 @@
  *
  * Known-answer vectors for the inline crypto engine, shared by the unit
  * test (tests/unit/test-ice-engine.c) and the device qtest
- * (tests/qtest/virtio-blk-ice-test.c)
+ * (tests/qtest/virtio-blk-ice-io-test.c)
  */
 
 #ifndef TESTS_ICE_VECTORS_H
 #define TESTS_ICE_VECTORS_H
 
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 
 /* Short names of the algorithms, for the tables of the tests */
 #define ICE_XTS         ICE_CRYPTO_ALGORITHM_AES_XTS

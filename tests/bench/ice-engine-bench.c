@@ -21,7 +21,7 @@
 #include "qemu/host-utils.h"
 #include "qemu/memalign.h"
 #include "crypto/init.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "ice-bench-csv.h"
 
 static const uint32_t unit_sizes[] = { 512, 4096, 65536 };
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
     FILE *csv = NULL;
     double worst_4k = 1e9;
     IceEngine *caps_engine;
-    uint32_t caps[ICE_CAPS_MAX];
+    IceCap caps[ICE_CAPS_MAX];
     size_t n_configs;
 
     for (int i = 1; i < argc; i++) {
@@ -222,7 +222,7 @@ int main(int argc, char **argv)
     ice_engine_free(caps_engine);
     for (size_t c = 0; c < n_configs; c++) {
         const IceSlotConfig *cfg = &(IceSlotConfig) {
-            ice_cap_alg(caps[c]), ice_cap_key_size(caps[c])
+            caps[c].alg, caps[c].key_size
         };
         size_t key_len = ice_key_material_len(cfg->alg, cfg->key_size);
         uint8_t key[ICE_KEY_MATERIAL_MAX];

@@ -17,7 +17,7 @@
 #include "qapi/error.h"
 #include "crypto/init.h"
 #include "qemu/cutils.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "tests/qtest/fuzz/ice_engine_fuzz.h"
 
 #define COUNT_DEFAULT   2000
@@ -55,7 +55,7 @@ static unsigned pick_slot(Gen *g)
 }
 
 /* What the engine advertises: programs mostly choose one of these */
-static uint32_t caps[ICE_CAPS_MAX];
+static IceCap caps[ICE_CAPS_MAX];
 static size_t num_caps;
 
 /* Data unit sizes of the slots as generated, to aim requests at them */
@@ -67,13 +67,13 @@ static void gen_program(Gen *g, unsigned slot)
         [ICE_KEY_SIZE_128] = 16, [ICE_KEY_SIZE_192] = 24,
         [ICE_KEY_SIZE_256] = 32, [ICE_KEY_SIZE_512] = 64,
     };
-    uint32_t cap = caps[g_rand_int_range(g->rnd, 0, num_caps)];
-    unsigned alg = ice_cap_alg(cap), ks = ice_cap_key_size(cap);
+    const IceCap *cap = &caps[g_rand_int_range(g->rnd, 0, num_caps)];
+    unsigned alg = cap->alg, ks = cap->key_size;
     unsigned shift, key_len;
 
     do {
         shift = g_rand_int_range(g->rnd, 1, 9);         /* 512 .. 64 KiB */
-    } while (!(ice_cap_dus_mask(cap) & 1u << (shift - 1)));
+    } while (!(cap->dus_mask & 1u << (shift - 1)));
     if (once_in(g, 10)) {
         alg = g_rand_int_range(g->rnd, 0, 5);
     }

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Unit tests for the inline crypto engine (hw/block/ice/engine.c)
+ * Unit tests for the inline crypto engine (block/ice/)
  */
 
 #include "qemu/osdep.h"
@@ -11,7 +11,7 @@
 #include "qemu/iov.h"
 #include "qemu/thread.h"
 #include "crypto/init.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 
 #include "tests/ice-vectors.h"
 
@@ -201,12 +201,11 @@ static void test_kat_xts_v4_v5(void)
 static size_t all_configs(IceSlotConfig *cfg)
 {
     IceEngine *e = ice_engine_new(1, 0);
-    uint32_t caps[ICE_CAPS_MAX];
+    IceCap caps[ICE_CAPS_MAX];
     size_t n = ice_engine_get_caps(e, caps, ICE_CAPS_MAX);
 
     for (size_t i = 0; i < n; i++) {
-        cfg[i] = (IceSlotConfig) { ice_cap_alg(caps[i]),
-                                   ice_cap_key_size(caps[i]) };
+        cfg[i] = (IceSlotConfig) { caps[i].alg, caps[i].key_size };
     }
     ice_engine_free(e);
     return n;
@@ -322,24 +321,26 @@ static void test_dun_changes_ciphertext(void)
 static void test_caps(void)
 {
     IceEngine *e = ice_engine_new(32, 0);
-    uint32_t caps[ICE_CAPS_MAX + 1] = { 0 };
-    static const uint32_t want[] = {
-        0x00ff0100, 0x00ff0300,                 /* XTS 128, 256 */
-        0x01ff0100, 0x01ff0300,                 /* BitLocker CBC 128, 256 */
-        0x02ff0100, 0x02ff0200, 0x02ff0300,     /* ECB 128, 192, 256 */
-        0x03ff0100, 0x03ff0300,                 /* ESSIV CBC 128, 256 */
+    IceCap caps[ICE_CAPS_MAX + 1] = { 0 };
+    /* algorithm identifier, data unit sizes 512 B to 64 KiB, key size id */
+    static const IceCap want[] = {
+        { 0, 0xff, 1 }, { 0, 0xff, 3 },                 /* XTS 128, 256 */
+        { 1, 0xff, 1 }, { 1, 0xff, 3 },                 /* BitLocker CBC */
+        { 2, 0xff, 1 }, { 2, 0xff, 2 }, { 2, 0xff, 3 }, /* ECB */
+        { 3, 0xff, 1 }, { 3, 0xff, 3 },                 /* ESSIV CBC */
     };
 
     g_assert_cmpuint(ice_engine_get_caps(e, NULL, 0), ==, G_N_ELEMENTS(want));
     g_assert_cmpuint(ice_engine_get_caps(e, caps, 2), ==, G_N_ELEMENTS(want));
-    g_assert_cmphex(caps[0], ==, want[0]);
-    g_assert_cmphex(caps[1], ==, want[1]);
-    g_assert_cmphex(caps[2], ==, 0);
+    g_assert_cmpmem(caps, 2 * sizeof(caps[0]), want, 2 * sizeof(want[0]));
+    g_assert_cmpuint(caps[2].dus_mask, ==, 0);
     ice_engine_get_caps(e, caps, G_N_ELEMENTS(caps));
     for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
-        g_assert_cmphex(caps[i], ==, want[i]);
+        g_assert_cmpuint(caps[i].alg, ==, want[i].alg);
+        g_assert_cmphex(caps[i].dus_mask, ==, want[i].dus_mask);
+        g_assert_cmpuint(caps[i].key_size, ==, want[i].key_size);
     }
-    g_assert_cmphex(caps[G_N_ELEMENTS(want)], ==, 0);
+    g_assert_cmpuint(caps[G_N_ELEMENTS(want)].dus_mask, ==, 0);
     ice_engine_free(e);
 }
 

@@ -19,10 +19,10 @@
 #include "hw/pci/pci_device.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
-#include "hw/block/ice-host.h"
+#include "block/ice-engine.h"
+#include "hw/virtio/virtio-blk-ice.h"
 #include "hw/block/ice-keybox.h"
 #include "trace.h"
-#include "virtio-blk-ice-internal.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(IceKeybox, ICE_KEYBOX)
 
@@ -212,7 +212,6 @@ static const MemoryRegionOps ice_keybox_ops = {
 static void ice_keybox_realize(PCIDevice *pdev, Error **errp)
 {
     IceKeybox *kb = ICE_KEYBOX(pdev);
-    IcePayloadLayout payload;
     IceEngine *engine;
     Object *disk;
 
@@ -225,12 +224,11 @@ static void ice_keybox_realize(PCIDevice *pdev, Error **errp)
      * The box binds to it here and never resolves the id again: a disk
      * plugged later under the same id is another disk.
      */
-    engine = virtio_blk_ice_find_engine(kb->disk, &payload, errp);
-    if (!engine) {
+    disk = virtio_blk_ice_find_disk(kb->disk, &engine, errp);
+    if (!disk) {
         error_prepend(errp, "ice-keybox: ");
         return;
     }
-    disk = virtio_blk_ice_resolve_id(kb->disk);
     kb->disk_pci = (PCIDevice *)object_dynamic_cast(disk, TYPE_PCI_DEVICE);
     if (!kb->disk_pci) {
         error_setg(errp, "ice-keybox: disk '%s' is not a PCI device",

@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * virtio-blk inline crypto engine: shared between the request path,
- * the slot table's migration and ice-keybox
+ * virtio-blk inline crypto engine: shared between the request path and
+ * the slot table's migration
  */
 
 #ifndef HW_BLOCK_ICE_VIRTIO_BLK_ICE_INTERNAL_H
@@ -26,13 +26,5 @@ void virtio_blk_ice_migration_init(VirtIOBlock *s);
  * Free that table and what a save or load left in it.
  */
 void virtio_blk_ice_migration_cleanup(VirtIOBlock *s);
-
-/**
- * virtio_blk_ice_resolve_id:
- * @id: a qdev id or QOM path, as the QMP commands take it
- *
- * Returns: the object @id names, or NULL
- */
-Object *virtio_blk_ice_resolve_id(const char *id);
 
 #endif /* HW_BLOCK_ICE_VIRTIO_BLK_ICE_INTERNAL_H */

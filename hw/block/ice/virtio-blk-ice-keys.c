@@ -1,10 +1,9 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * virtio-blk inline crypto engine: the device's slot table in migration,
- * and the device as QMP finds it
+ * virtio-blk inline crypto engine: the device's slot table in migration
  *
- * Keys belong to the host (include/hw/block/ice-host.h).  The
+ * Keys belong to the host (include/block/ice-host.h).  The
  * destination of a migration receives the slot table (algorithm, sizes
  * and secret ids, never key bytes) and reads its own secrets.  Keys a
  * guest loaded (ice-keybox) have no secret: migration and snapshots are
@@ -14,7 +13,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
-#include "hw/block/ice-host.h"
+#include "block/ice-host.h"
 #include "hw/qdev-core.h"
 #include "migration/blocker.h"
 #include "migration/vmstate.h"
@@ -302,47 +301,3 @@ int virtio_blk_ice_load(VirtIOBlock *s, QEMUFile *f)
     return vmstate_load_state(f, &vmstate_virtio_blk_ice, s, 1);
 }
 #endif
-
-
-/* ---- QMP ---- */
-
-Object *virtio_blk_ice_resolve_id(const char *id)
-{
-    if (id[0] == '/') {
-        return object_resolve_path(id, NULL);
-    }
-    return object_resolve_path_component(machine_get_container("peripheral"),
-                                         id);
-}
-
-IceEngine *virtio_blk_ice_find_engine(const char *id,
-                                      IcePayloadLayout *payload,
-                                      Error **errp)
-{
-    Object *obj = virtio_blk_ice_resolve_id(id);
-    Object *vblk;
-    VirtIOBlock *s;
-
-    if (!obj) {
-        error_setg(errp, "Device '%s' not found", id);
-        return NULL;
-    }
-    /* virtio-blk-pci and virtio-blk-ccw hold the device as virtio-backend */
-    vblk = object_dynamic_cast(obj, TYPE_VIRTIO_BLK);
-    if (!vblk) {
-        Object *child = object_resolve_path_component(obj, "virtio-backend");
-
-        vblk = child ? object_dynamic_cast(child, TYPE_VIRTIO_BLK) : NULL;
-    }
-    if (!vblk) {
-        error_setg(errp, "Device '%s' is not a virtio-blk device", id);
-        return NULL;
-    }
-    s = VIRTIO_BLK(vblk);
-    if (!s->ice.engine) {
-        error_setg(errp, "Device '%s' does not have ice=on", id);
-        return NULL;
-    }
-    *payload = s->ice.payload;
-    return s->ice.engine;
-}

@@ -16,9 +16,11 @@
 #include "hw/virtio/virtio-blk.h"
 #include "hw/core/qdev-prop-internal.h"
 #include "hw/virtio/virtio-access.h"
-#include "hw/block/ice-host.h"
+#include "block/ice-datapath.h"
+#include "block/ice-host.h"
+#include "block/ice-registry.h"
+#include "block/ice-virtio-v2.h"
 #include "virtio-blk-ice-internal.h"
-#include "datapath.h"
 #include "trace.h"
 
 static bool virtio_blk_ice_negotiated(VirtIOBlock *s)
@@ -35,6 +37,36 @@ const PropertyInfo virtio_blk_ice_prop_payload = {
     .set = qdev_propinfo_set_enum,
     .set_default_value = qdev_propinfo_set_default_value_enum,
 };
+
+/*
+ * The device a user names: virtio-blk-pci and virtio-blk-ccw hold this
+ * one as their "virtio-backend" child
+ */
+static Object *virtio_blk_ice_outer(VirtIOBlock *s)
+{
+    Object *parent = OBJECT(s)->parent;
+
+    if (parent && object_dynamic_cast(parent, TYPE_DEVICE) &&
+        object_resolve_path_component(parent, "virtio-backend") == OBJECT(s)) {
+        return parent;
+    }
+    return OBJECT(s);
+}
+
+/* Let the monitor find the engine by the device's qdev id or QOM paths */
+static bool virtio_blk_ice_register(VirtIOBlock *s, Error **errp)
+{
+    Object *outer = virtio_blk_ice_outer(s);
+
+    s->ice.reg = (IceRegistration) {
+        .kind = "virtio-blk device",
+        .id = DEVICE(outer)->id,
+        .paths = { OBJECT(s), outer },
+        .engine = s->ice.engine,
+        .payload = s->ice.payload,
+    };
+    return ice_registry_add(&s->ice.reg, errp);
+}
 
 bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
 {
@@ -57,6 +89,10 @@ bool virtio_blk_ice_realize(VirtIOBlock *s, Error **errp)
     virtio_blk_ice_migration_init(s);
     ice->datapath = ice_datapath_new(s->conf.conf.blk, ice->bounce_limit,
                                      ice->offload_min);
+    if (!virtio_blk_ice_register(s, errp)) {
+        virtio_blk_ice_unrealize(s);
+        return false;
+    }
     if (ice->preload && !ice_host_load_slots(ice->engine, ice->preload,
                                              errp)) {
         error_prepend(errp, "ice-preload: ");
@@ -80,6 +116,7 @@ void virtio_blk_ice_unrealize(VirtIOBlock *s)
     for (VirtIOBlockReq *req = s->rq; req; req = req->next) {
         virtio_blk_ice_release_request(req);
     }
+    ice_registry_remove(&ice->reg);
     ice_engine_free(ice->engine);
     ice->engine = NULL;
     ice_datapath_free(ice->datapath);
@@ -95,7 +132,7 @@ void virtio_blk_ice_update_config(VirtIOBlock *s,
     /* Decision 11: the field has its values whenever the feature is offered */
     if (s->ice.engine) {
         virtio_stw_p(vdev, &cfg->crypto.slot_info,
-                     s->ice.num_slots << 8 | s->ice.slot_offset);
+                     ice_v2_slot_info(s->ice.engine));
         cfg->crypto.reserved = 0;
     }
 }
@@ -110,10 +147,10 @@ int virtio_blk_ice_parse_payload(VirtIOBlockReq *req,
     if (!virtio_blk_ice_negotiated(req->dev)) {
         return 0;
     }
-    return ice_request_parse_payload(&req->ice, req->dev->ice.payload,
-                                     virtio_ldl_p(vdev, &req->out.type),
-                                     out_iov, out_num,
-                                     virtio_access_is_big_endian(vdev));
+    return ice_v2_parse_payload(&req->ice, req->dev->ice.payload,
+                                virtio_ldl_p(vdev, &req->out.type),
+                                out_iov, out_num,
+                                virtio_access_is_big_endian(vdev));
 }
 
 bool virtio_blk_ice_check_rw(VirtIOBlockReq *req)
@@ -163,8 +200,43 @@ uint8_t virtio_blk_ice_get_caps(VirtIOBlockReq *req, struct iovec *in_iov,
     if (!virtio_blk_ice_negotiated(req->dev)) {
         return VIRTIO_BLK_S_UNSUPP;
     }
-    return ice_request_get_caps(req->dev->ice.engine, in_iov, in_num,
-                                virtio_access_is_big_endian(
-                                    VIRTIO_DEVICE(req->dev)),
-                                req);
+    return ice_v2_get_caps(req->dev->ice.engine, in_iov, in_num,
+                           virtio_access_is_big_endian(
+                               VIRTIO_DEVICE(req->dev)),
+                           req);
+}
+
+Object *virtio_blk_ice_find_disk(const char *id, IceEngine **engine,
+                                 Error **errp)
+{
+    Object *obj, *vblk;
+    VirtIOBlock *s;
+
+    if (id[0] == '/') {
+        obj = object_resolve_path(id, NULL);
+    } else {
+        obj = object_resolve_path_component(
+            machine_get_container("peripheral"), id);
+    }
+    if (!obj) {
+        error_setg(errp, "Device '%s' not found", id);
+        return NULL;
+    }
+    vblk = object_dynamic_cast(obj, TYPE_VIRTIO_BLK);
+    if (!vblk) {
+        Object *child = object_resolve_path_component(obj, "virtio-backend");
+
+        vblk = child ? object_dynamic_cast(child, TYPE_VIRTIO_BLK) : NULL;
+    }
+    if (!vblk) {
+        error_setg(errp, "Device '%s' is not a virtio-blk device", id);
+        return NULL;
+    }
+    s = VIRTIO_BLK(vblk);
+    if (!s->ice.engine) {
+        error_setg(errp, "Device '%s' does not have ice=on", id);
+        return NULL;
+    }
+    *engine = s->ice.engine;
+    return obj;
 }

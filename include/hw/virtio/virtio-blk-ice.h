@@ -13,9 +13,10 @@
 #ifndef HW_VIRTIO_BLK_ICE_H
 #define HW_VIRTIO_BLK_ICE_H
 
-#include "hw/block/ice-engine.h"
-#include "hw/block/ice-host.h"
-#include "hw/block/ice-request.h"
+#include "block/ice-engine.h"
+#include "block/ice-host.h"
+#include "block/ice-registry.h"
+#include "block/ice-request.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 
@@ -24,7 +25,7 @@
 struct VirtIOBlock;
 struct VirtIOBlockReq;
 struct virtio_blk_config;
-typedef struct IceDataPath IceDataPath;   /* hw/block/ice/datapath.h */
+typedef struct IceDataPath IceDataPath;   /* block/ice-datapath.h */
 
 /* Defaults of "ice-bounce-limit" and "x-ice-offload-min" */
 #define VIRTIO_BLK_ICE_BOUNCE_LIMIT_DEFAULT     ICE_BOUNCE_LIMIT_DEFAULT
@@ -67,10 +68,11 @@ typedef struct VirtIOBlkIce {
     VirtIOBlkIceSlotState *mig_slots;
     /* Set while the engine holds keys a guest loaded */
     Error *guest_key_blocker;
+    IceRegistration reg;        /* how the monitor finds the engine */
 } VirtIOBlkIce;
 
 /*
- * Per-request state (hw/block/ice-request.h).  virtio_blk_init_request()
+ * Per-request state (block/ice-request.h).  virtio_blk_init_request()
  * zeroes it; the key is dropped by virtio_blk_ice_release_request().
  */
 typedef IceRequest VirtIOBlkIceReq;
@@ -204,5 +206,20 @@ void virtio_blk_ice_save(struct VirtIOBlock *s, QEMUFile *f);
  * Returns: 0 on success, a negative errno value on failure (reported)
  */
 int virtio_blk_ice_load(struct VirtIOBlock *s, QEMUFile *f);
+
+/**
+ * virtio_blk_ice_find_disk:
+ * @id: a qdev id or QOM path
+ * @engine: set to the disk's engine
+ * @errp: pointer to a NULL-initialized error object
+ *
+ * Find a virtio-blk disk with ice=on for a device that drives its engine
+ * (ice-keybox).
+ *
+ * Returns: the device @id names (for virtio-blk-pci, the PCI device), or
+ * NULL with @errp set
+ */
+Object *virtio_blk_ice_find_disk(const char *id, IceEngine **engine,
+                                 Error **errp);
 
 #endif /* HW_VIRTIO_BLK_ICE_H */

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Fuzzing the inline crypto engine (hw/block/ice/engine.c) directly
+ * Fuzzing the inline crypto engine (block/ice/) directly
  *
  * The input is a little program: program and evict slots with any
  * algorithm, key size, data unit size and key length (valid or not), and
@@ -18,7 +18,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/iov.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "ice_engine_fuzz.h"
 
 #define MAX_LEN     ICE_ENGINE_FUZZ_MAX_LEN
@@ -158,7 +158,7 @@ unsigned ice_engine_fuzz_one(const uint8_t *data, size_t size)
             break;
         case 2: {
             IceSlotConfig cfg;
-            uint32_t caps[ICE_CAPS_MAX];
+            IceCap caps[ICE_CAPS_MAX];
 
             ice_engine_query_slot(e, take(&in, 1), &cfg, NULL);
             assert(ice_engine_get_caps(e, caps, take(&in, 1) % 12) ==

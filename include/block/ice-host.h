@@ -5,21 +5,20 @@
  *
  * Keys belong to the host: they come from secret objects, through the
  * ice-preload syntax at start-up or the QMP commands ice-program-slot,
- * ice-evict-slot and query-ice.  Those name an engine by the id of what
- * offers it to a guest: a virtio-blk device with ice=on (qdev id or QOM
- * path) or a vhost-user-blk export with ice=on (export id).
+ * ice-evict-slot and query-ice, which find the engine in
+ * include/block/ice-registry.h.
  */
 
-#ifndef HW_BLOCK_ICE_HOST_H
-#define HW_BLOCK_ICE_HOST_H
+#ifndef BLOCK_ICE_HOST_H
+#define BLOCK_ICE_HOST_H
 
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 
 /*
  * Defaults of the options every engine has: "ice-slots", the most bounce
  * memory its encrypted writes hold at once ("ice-bounce-limit"), and the
  * request size above which crypto runs in worker threads
- * ("x-ice-offload-min"); see hw/block/ice/datapath.h
+ * ("x-ice-offload-min"); see include/block/ice-datapath.h
  */
 #define ICE_SLOTS_DEFAULT           32
 #define ICE_BOUNCE_LIMIT_DEFAULT    (32 * 1024 * 1024)
@@ -71,19 +70,4 @@ bool ice_host_program(IceEngine *engine, unsigned slot,
  */
 bool ice_host_load_slots(IceEngine *engine, const char *spec, Error **errp);
 
-/**
- * virtio_blk_ice_find_engine:
- * @id: a qdev id or QOM path
- * @payload: set to the device's payload layout
- * @errp: pointer to a NULL-initialized error object
- *
- * The engine of a virtio-blk device with ice=on; a stub in programs
- * without the device says there is none.
- *
- * Returns: the engine, or NULL with @errp set
- */
-IceEngine *virtio_blk_ice_find_engine(const char *id,
-                                      IcePayloadLayout *payload,
-                                      Error **errp);
-
-#endif /* HW_BLOCK_ICE_HOST_H */
+#endif /* BLOCK_ICE_HOST_H */

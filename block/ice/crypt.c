@@ -18,7 +18,7 @@
 #include "qapi/error.h"
 #include "qemu/bswap.h"
 #include "crypto/cipher.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "key.h"
 
 /* Bytes of small ECB data units encrypted per backend call */

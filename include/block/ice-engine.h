@@ -41,8 +41,8 @@
  * IceGuestKeyHooks, when the first one comes and the last one goes.
  */
 
-#ifndef HW_BLOCK_ICE_ENGINE_H
-#define HW_BLOCK_ICE_ENGINE_H
+#ifndef BLOCK_ICE_ENGINE_H
+#define BLOCK_ICE_ENGINE_H
 
 #include "qemu/iov.h"
 #include "qemu/notify.h"
@@ -71,36 +71,20 @@ typedef enum IceKeySize {
 #define ICE_CAPS_MAX            9
 
 /**
- * ice_cap_encode:
+ * IceCap:
  * @alg: the algorithm
  * @dus_mask: bit j set when a data unit of 512 << j bytes is supported
  * @key_size: the key size identifier
  *
- * Returns: one capability word in the wire encoding of
- * VIRTIO_BLK_T_GET_CRYPTO_CAPABILITIES (before byte swapping).
+ * One row of an engine's capability table.  The values are those of the
+ * specification; each wire format packs the table in its own layout (the
+ * virtio-blk capabilities reply in include/block/ice-virtio-v2.h).
  */
-static inline uint32_t ice_cap_encode(IceCryptoAlgorithm alg,
-                                      uint8_t dus_mask, IceKeySize key_size)
-{
-    return (uint32_t)alg << 24 | (uint32_t)dus_mask << 16 |
-           (uint32_t)key_size << 8;
-}
-
-/* Fields of a capability word */
-static inline IceCryptoAlgorithm ice_cap_alg(uint32_t cap)
-{
-    return cap >> 24;
-}
-
-static inline uint8_t ice_cap_dus_mask(uint32_t cap)
-{
-    return cap >> 16;
-}
-
-static inline IceKeySize ice_cap_key_size(uint32_t cap)
-{
-    return (cap >> 8) & 0xff;
-}
+typedef struct IceCap {
+    IceCryptoAlgorithm alg;
+    uint8_t dus_mask;
+    IceKeySize key_size;
+} IceCap;
 
 /**
  * IceSlotConfig:
@@ -253,16 +237,16 @@ unsigned ice_engine_slot_offset(const IceEngine *e);
 /**
  * ice_engine_get_caps:
  * @e: the engine
- * @caps: where to store capability words, or NULL
+ * @caps: where to store the capability table's rows, or NULL
  * @max: room in @caps
  *
- * Store up to @max capability words (see ice_cap_encode()) in @caps: the
+ * Store up to @max rows of the capability table in @caps: the
  * combinations of the specification that QEMU's crypto backend supports,
  * in the order of the algorithm identifiers, then of key sizes.
  *
  * Returns: the number of capabilities the engine has (may exceed @max)
  */
-size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max);
+size_t ice_engine_get_caps(const IceEngine *e, IceCap *caps, size_t max);
 
 /**
  * ice_engine_check_config:
@@ -477,4 +461,4 @@ typedef void IceKeyFreeObserver(const void *mem, size_t len);
  */
 void ice_set_key_free_observer(IceKeyFreeObserver *fn);
 
-#endif /* HW_BLOCK_ICE_ENGINE_H */
+#endif /* BLOCK_ICE_ENGINE_H */

@@ -4,8 +4,8 @@
  * Bounded bounce memory for inline crypto writes
  */
 
-#ifndef HW_BLOCK_ICE_BOUNCE_POOL_H
-#define HW_BLOCK_ICE_BOUNCE_POOL_H
+#ifndef BLOCK_ICE_BOUNCE_POOL_H
+#define BLOCK_ICE_BOUNCE_POOL_H
 
 #include "qemu/coroutine.h"
 #include "system/block-backend.h"
@@ -70,4 +70,4 @@ void *coroutine_fn ice_bounce_co_get(IceBouncePool *pool, size_t len,
  */
 void ice_bounce_put(IceBouncePool *pool, void *buf, size_t size);
 
-#endif /* HW_BLOCK_ICE_BOUNCE_POOL_H */
+#endif /* BLOCK_ICE_BOUNCE_POOL_H */

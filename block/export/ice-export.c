@@ -1,19 +1,19 @@
 /*
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Inline crypto engine of a vhost-user-blk export (see
- * include/hw/block/ice-export.h).  vhost-user is a modern virtio
- * transport: every field is little endian.
+ * Inline crypto engine of a vhost-user-blk export (see ice-export.h).
+ * vhost-user is a modern virtio transport: every field is little endian.
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qemu/queue.h"
 #include "standard-headers/linux/virtio_blk.h"
-#include "hw/block/ice-export.h"
-#include "hw/block/ice-host.h"
-#include "datapath.h"
-#include "trace.h"
+#include "block/ice-datapath.h"
+#include "block/ice-host.h"
+#include "block/ice-registry.h"
+#include "block/ice-virtio-v2.h"
+#include "ice-export.h"
+#include "trace/trace-block_ice.h"
 
 struct IceExport {
     char *id;
@@ -21,12 +21,8 @@ struct IceExport {
     bool negotiated;            /* the driver acknowledged VIRTIO_BLK_F_ICE */
     IceEngine *engine;
     IceDataPath *datapath;
-    QLIST_ENTRY(IceExport) next;
+    IceRegistration reg;        /* QMP finds the engine by the export's id */
 };
-
-/* Exports with ice=on, for QMP; main loop only */
-static QLIST_HEAD(, IceExport) ice_exports =
-    QLIST_HEAD_INITIALIZER(ice_exports);
 
 IceExport *ice_export_new(const char *id, BlockBackend *blk,
                           const IceExportOptions *opts, Error **errp)
@@ -61,13 +57,22 @@ IceExport *ice_export_new(const char *id, BlockBackend *blk,
     ie->engine = ice_engine_new(num_slots, slot_offset);
     ie->datapath = ice_datapath_new(blk, bounce_limit,
                                     ICE_OFFLOAD_MIN_DEFAULT);
+    ie->reg = (IceRegistration) {
+        .kind = "vhost-user-blk export",
+        .id = ie->id,
+        .engine = ie->engine,
+        .payload = ie->payload,
+    };
+    if (!ice_registry_add(&ie->reg, errp)) {
+        ice_export_free(ie);
+        return NULL;
+    }
     if (opts->ice_preload &&
         !ice_host_load_slots(ie->engine, opts->ice_preload, errp)) {
         error_prepend(errp, "ice-preload: ");
         ice_export_free(ie);
         return NULL;
     }
-    QLIST_INSERT_HEAD(&ice_exports, ie, next);
     return ie;
 }
 
@@ -76,9 +81,7 @@ void ice_export_free(IceExport *ie)
     if (!ie) {
         return;
     }
-    if (QLIST_IS_INSERTED(ie, next)) {
-        QLIST_REMOVE(ie, next);
-    }
+    ice_registry_remove(&ie->reg);
     ice_engine_free(ie->engine);
     ice_datapath_free(ie->datapath);
     g_free(ie->id);
@@ -101,9 +104,7 @@ void ice_export_update_config(IceExport *ie, struct virtio_blk_config *cfg)
 {
     /* Decision 11: the field has its values whenever the feature is offered */
     if (ie) {
-        cfg->crypto.slot_info =
-            cpu_to_le16(ice_engine_num_slots(ie->engine) << 8 |
-                        ice_engine_slot_offset(ie->engine));
+        cfg->crypto.slot_info = cpu_to_le16(ice_v2_slot_info(ie->engine));
         cfg->crypto.reserved = 0;
     }
 }
@@ -115,8 +116,8 @@ int ice_export_parse_payload(IceExport *ie, IceRequest *r, uint32_t type,
         return 0;
     }
     /* FLUSH_OUT (5) consumes a payload, then the export answers UNSUPP */
-    return ice_request_parse_payload(r, ie->payload, type, out_iov, out_num,
-                                     false);
+    return ice_v2_parse_payload(r, ie->payload, type, out_iov, out_num,
+                                false);
 }
 
 uint8_t ice_export_get_caps(IceExport *ie, const struct iovec *in_iov,
@@ -126,7 +127,7 @@ uint8_t ice_export_get_caps(IceExport *ie, const struct iovec *in_iov,
     if (!ie || !ie->negotiated) {
         return VIRTIO_BLK_S_UNSUPP;
     }
-    return ice_request_get_caps(ie->engine, in_iov, in_num, false, trace_id);
+    return ice_v2_get_caps(ie->engine, in_iov, in_num, false, trace_id);
 }
 
 bool coroutine_fn ice_export_co_rw(IceExport *ie, IceRequest *r,
@@ -159,17 +160,4 @@ bool coroutine_fn ice_export_co_rw(IceExport *ie, IceRequest *r,
     ice_request_release(r);
     *status = ret < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
     return true;
-}
-
-IceEngine *ice_export_find_engine(const char *id, IcePayloadLayout *payload)
-{
-    IceExport *ie;
-
-    QLIST_FOREACH(ie, &ice_exports, next) {
-        if (!strcmp(ie->id, id)) {
-            *payload = ie->payload;
-            return ie->engine;
-        }
-    }
-    return NULL;
 }

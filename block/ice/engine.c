@@ -3,7 +3,7 @@
  *
  * Inline crypto engine (ICE): the engine and its slot table
  *
- * See include/hw/block/ice-engine.h for the interface and the locking
+ * See include/block/ice-engine.h for the interface and the locking
  * rules.  The algorithms and capability table are in algorithms.c, a
  * key's lifetime in key.c and the per-data-unit crypto in crypt.c.
  */
@@ -13,7 +13,7 @@
 #include "qemu/host-utils.h"
 #include "qemu/notify.h"
 #include "qemu/thread.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "algorithms.h"
 #include "key.h"
 #include "trace.h"
@@ -28,7 +28,7 @@ struct IceEngine {
     void *hooks_opaque;
     NotifierList free_notifiers;
     size_t num_caps;
-    uint32_t caps[ICE_CAPS_MAX];    /* what the crypto backend supports */
+    IceCap caps[ICE_CAPS_MAX];  /* what the crypto backend supports */
 };
 
 /* ---- engine and slots ---- */
@@ -89,7 +89,7 @@ unsigned ice_engine_slot_offset(const IceEngine *e)
     return e->slot_offset;
 }
 
-size_t ice_engine_get_caps(const IceEngine *e, uint32_t *caps, size_t max)
+size_t ice_engine_get_caps(const IceEngine *e, IceCap *caps, size_t max)
 {
     if (caps) {
         memcpy(caps, e->caps, MIN(max, e->num_caps) * sizeof(caps[0]));
@@ -113,10 +113,10 @@ bool ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
         return false;
     }
     for (size_t i = 0; i < e->num_caps; i++) {
-        if (ice_cap_alg(e->caps[i]) == cfg->alg &&
-            ice_cap_key_size(e->caps[i]) == cfg->key_size) {
+        if (e->caps[i].alg == cfg->alg &&
+            e->caps[i].key_size == cfg->key_size) {
             found = true;
-            dus_mask = ice_cap_dus_mask(e->caps[i]);
+            dus_mask = e->caps[i].dus_mask;
         }
     }
     if (!found) {

@@ -6,7 +6,7 @@
  *
  * The capability table lives here once: every wire format (the virtio
  * capabilities reply, a controller's capability registers) packs the
- * words ice_engine_get_caps() returns in its own layout.
+ * rows ice_engine_get_caps() returns in its own layout.
  */
 
 #include "qemu/osdep.h"
@@ -14,7 +14,7 @@
 #include "qapi/util.h"
 #include "crypto/cipher.h"
 #include "crypto/hash.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "algorithms.h"
 
 /* What the specification defines and this engine implements */
@@ -153,16 +153,18 @@ QCryptoCipherMode ice_data_mode(IceCryptoAlgorithm alg)
     return ice_mode_tbl[alg];
 }
 
-size_t ice_backend_caps(uint32_t caps[ICE_CAPS_MAX])
+size_t ice_backend_caps(IceCap caps[ICE_CAPS_MAX])
 {
     size_t n = 0;
 
     for (size_t i = 0; i < ICE_CAPS_MAX; i++) {
         if (ice_backend_supports(ice_spec_caps[i].alg,
                                  ice_spec_caps[i].key_size)) {
-            caps[n++] = ice_cap_encode(ice_spec_caps[i].alg,
-                                       ICE_DUS_MASK_ALL,
-                                       ice_spec_caps[i].key_size);
+            caps[n++] = (IceCap) {
+                .alg = ice_spec_caps[i].alg,
+                .dus_mask = ICE_DUS_MASK_ALL,
+                .key_size = ice_spec_caps[i].key_size,
+            };
         }
     }
     return n;

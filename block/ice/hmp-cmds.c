@@ -8,7 +8,7 @@
 #include "qapi/error.h"
 #include "qapi/qapi-commands-ice.h"
 #include "qobject/qdict.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "monitor/hmp.h"
 #include "monitor/monitor.h"
 

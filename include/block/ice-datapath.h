@@ -18,17 +18,17 @@
  * small-request crypto between two returns to its event loop.
  */
 
-#ifndef HW_BLOCK_ICE_DATAPATH_H
-#define HW_BLOCK_ICE_DATAPATH_H
+#ifndef BLOCK_ICE_DATAPATH_H
+#define BLOCK_ICE_DATAPATH_H
 
 #include "block/aio.h"
-#include "hw/block/ice-engine.h"
-#include "bounce-pool.h"
+#include "system/block-backend.h"
+#include "block/ice-engine.h"
 
 typedef struct IceDataPath IceDataPath;
 
 /* Bytes encrypted and written, or decrypted, in one step */
-#define ICE_CHUNK_SIZE          ICE_BOUNCE_MAX
+#define ICE_CHUNK_SIZE          (1024 * 1024)
 
 /**
  * ice_datapath_new:
@@ -107,4 +107,4 @@ void ice_rw_start(const IceRw *rw);
  */
 int coroutine_fn ice_co_rw(const IceRw *rw);
 
-#endif /* HW_BLOCK_ICE_DATAPATH_H */
+#endif /* BLOCK_ICE_DATAPATH_H */

@@ -10,7 +10,7 @@
 #include "qapi/error.h"
 #include "qemu/host-utils.h"
 #include "crypto/hash.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 #include "algorithms.h"
 #include "key.h"
 #include "trace.h"

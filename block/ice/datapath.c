@@ -9,7 +9,8 @@
 #include "block/thread-pool.h"
 #include "qemu/coroutine.h"
 #include "system/block-backend.h"
-#include "datapath.h"
+#include "block/ice-datapath.h"
+#include "bounce-pool.h"
 #include "trace.h"
 
 /*
@@ -17,6 +18,8 @@
  * between two chunks.
  */
 QEMU_BUILD_BUG_ON(ICE_CHUNK_SIZE % ICE_DATA_UNIT_MAX);
+/* A chunk is encrypted into one bounce buffer */
+QEMU_BUILD_BUG_ON(ICE_CHUNK_SIZE != ICE_BOUNCE_MAX);
 
 /*
  * A gate that lets at most @max coroutines through at once; the others

@@ -6,13 +6,13 @@
  * (crypt.c) share it
  */
 
-#ifndef HW_BLOCK_ICE_KEY_H
-#define HW_BLOCK_ICE_KEY_H
+#ifndef BLOCK_ICE_KEY_H
+#define BLOCK_ICE_KEY_H
 
 #include "qemu/atomic.h"
 #include "qemu/thread.h"
 #include "crypto/cipher.h"
-#include "hw/block/ice-engine.h"
+#include "block/ice-engine.h"
 
 /* IVs of the CBC modes computed by one ECB call (see ice_gen_ivs()) */
 #define ICE_IV_BATCH    64
@@ -88,4 +88,4 @@ IceCipherSet *ice_key_take_cipher(IceKey *key, Error **errp);
 
 void ice_key_return_cipher(IceKey *key, IceCipherSet *cs);
 
-#endif /* HW_BLOCK_ICE_KEY_H */
+#endif /* BLOCK_ICE_KEY_H */

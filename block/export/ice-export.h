@@ -14,11 +14,11 @@
  * behaves as if the feature was not negotiated.
  */
 
-#ifndef HW_BLOCK_ICE_EXPORT_H
-#define HW_BLOCK_ICE_EXPORT_H
+#ifndef BLOCK_EXPORT_ICE_EXPORT_H
+#define BLOCK_EXPORT_ICE_EXPORT_H
 
 #include "block/aio.h"
-#include "hw/block/ice-request.h"
+#include "block/ice-request.h"
 
 typedef struct IceExport IceExport;
 struct virtio_blk_config;
@@ -91,15 +91,4 @@ bool coroutine_fn ice_export_co_rw(IceExport *ie, IceRequest *r,
                                    int64_t offset, QEMUIOVector *qiov,
                                    bool is_write, uint8_t *status);
 
-/**
- * ice_export_find_engine:
- * @id: an export id
- * @payload: set to the export's payload layout
- *
- * Context: main loop (BQL held)
- *
- * Returns: the engine of the export @id with ice=on, or NULL
- */
-IceEngine *ice_export_find_engine(const char *id, IcePayloadLayout *payload);
-
-#endif /* HW_BLOCK_ICE_EXPORT_H */
+#endif /* BLOCK_EXPORT_ICE_EXPORT_H */
