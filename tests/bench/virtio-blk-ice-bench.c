@@ -33,6 +33,7 @@
 #include "qobject/qlist.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_ring.h"
+#include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
 #include "ice-bench-csv.h"
 

@@ -28,6 +28,7 @@
 #include "libqos/libqos-pc.h"
 #include "libqos/virtio.h"
 #include "libqos/virtio-pci.h"
+#include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
 
 #define DEVFN           QPCI_DEVFN(4, 0)

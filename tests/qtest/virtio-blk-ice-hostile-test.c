@@ -31,6 +31,7 @@
 #include "standard-headers/linux/virtio_blk.h"
 #include "libqos/qgraph.h"
 #include "libqos/virtio-blk.h"
+#include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
 
 #define IMG_SIZE        (2 * 1024 * 1024)

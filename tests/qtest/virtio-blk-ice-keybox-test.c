@@ -24,6 +24,7 @@
 #include "libqos/libqos-pc.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_regs.h"
+#include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "hw/block/ice-keybox.h"

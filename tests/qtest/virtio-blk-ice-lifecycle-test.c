@@ -26,6 +26,7 @@
 #include "libqos/virtio.h"
 #include "libqos/virtio-pci.h"
 #include "tests/ice-vectors.h"
+#include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
 
 #define PCI_SLOT_HP     0x06
@@ -628,7 +629,7 @@ static void test_unplug_in_flight(void)
     rsp = qtest_qmp(qs->qts, "{'execute': 'query-ice', 'arguments':"
                     " { 'id': 'drv1' } }");
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"), ==,
-                    "Device 'drv1' not found");
+                    "Device or block export 'drv1' not found");
     qobject_unref(rsp);
     qtest_shutdown(qs);
     unlink(img);

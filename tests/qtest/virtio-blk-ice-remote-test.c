@@ -20,6 +20,7 @@
 #include "qemu/bswap.h"
 #include "standard-headers/linux/virtio_blk.h"
 #include "tests/ice-vectors.h"
+#include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
 
 #define IMG_SIZE        (4 * 1024 * 1024)

@@ -30,7 +30,7 @@
 #include "standard-headers/linux/virtio_blk.h"
 #include "standard-headers/linux/virtio_config.h"
 #include "standard-headers/linux/virtio_ring.h"
-#include "libqos/virtio-blk-ice.h"
+#include "libqos/ice-host.h"
 #include "../ice-vectors.h"
 
 /* vhost-user requests this front end sends */
