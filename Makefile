@@ -104,7 +104,8 @@ check-10.2:
 # The ICE tests on a QEMU built with ThreadSanitizer, in a build directory
 # of its own: the worker-pool data path, IOThreads, QMP churn.  Reports go
 # to $(TSAN_BUILD)/tsan/; scripts/tsan-report counts them and fails on any
-# with a frame in hw/block/ice.  Not part of CI (a third full build).  The
+# with a frame in our inline crypto code (block/ice, hw/block/ice,
+# block/export/ice-export.c).  Not part of CI (a fourth full build).  The
 # bound test runs smaller there, with room for TSan's shadow memory.
 TSAN_BUILD ?= build-tsan
 check-tsan:
