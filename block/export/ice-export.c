@@ -61,6 +61,7 @@ IceExport *ice_export_new(const char *id, BlockBackend *blk,
         .kind = "vhost-user-blk export",
         .id = ie->id,
         .engine = ie->engine,
+        .has_payload = true,
         .payload = ie->payload,
     };
     if (!ice_registry_add(&ie->reg, errp)) {

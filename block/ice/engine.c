@@ -97,6 +97,22 @@ size_t ice_engine_get_caps(const IceEngine *e, IceCap *caps, size_t max)
     return e->num_caps;
 }
 
+void ice_engine_limit_data_unit(IceEngine *e, uint32_t max)
+{
+    uint8_t keep = (max / ICE_DATA_UNIT_MIN) * 2 - 1;
+    size_t n = 0;
+
+    assert(is_power_of_2(max) && max >= ICE_DATA_UNIT_MIN);
+    for (size_t i = 0; i < e->num_caps; i++) {
+        e->caps[n] = e->caps[i];
+        e->caps[n].dus_mask &= keep;
+        if (e->caps[n].dus_mask) {
+            n++;
+        }
+    }
+    e->num_caps = n;
+}
+
 bool ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
                              Error **errp)
 {
@@ -134,7 +150,8 @@ bool ice_engine_check_config(const IceEngine *e, const IceSlotConfig *cfg,
     if (dus < ICE_DATA_UNIT_MIN || dus > ICE_DATA_UNIT_MAX ||
         !is_power_of_2(dus) || !(dus_mask & (dus / ICE_DATA_UNIT_MIN))) {
         error_setg(errp, "data unit size %" PRIu32 " is not a power of two "
-                   "from %d to %d", dus, ICE_DATA_UNIT_MIN, ICE_DATA_UNIT_MAX);
+                   "from %d to %d", dus, ICE_DATA_UNIT_MIN,
+                   ICE_DATA_UNIT_MIN << (31 - clz32(dus_mask)));
         return false;
     }
     return true;

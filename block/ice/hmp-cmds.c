@@ -56,9 +56,13 @@ void hmp_info_ice(Monitor *mon, const QDict *qdict)
     if (hmp_handle_error(mon, err)) {
         return;
     }
-    monitor_printf(mon, "key slots %u to %u, payload layout %s\n",
-                   info->slot_offset, info->slot_offset + info->max_slots - 1,
-                   IcePayloadLayout_str(info->payload));
+    monitor_printf(mon, "key slots %u to %u", info->slot_offset,
+                   info->slot_offset + info->max_slots - 1);
+    if (info->has_payload) {
+        monitor_printf(mon, ", payload layout %s",
+                       IcePayloadLayout_str(info->payload));
+    }
+    monitor_printf(mon, "\n");
     monitor_printf(mon, "capabilities:\n");
     for (IceCapabilityList *c = info->capabilities; c; c = c->next) {
         g_autofree char *sizes = NULL;
@@ -77,7 +81,8 @@ void hmp_info_ice(Monitor *mon, const QDict *qdict)
     for (IceSlotInfoList *s = info->slots; s; s = s->next) {
         g_autofree char *from = s->value->key_secret ?
             g_strdup_printf("secret '%s'", s->value->key_secret) :
-            g_strdup("the guest (ice-keybox)");
+            g_strdup(info->has_payload ? "the guest (ice-keybox)" :
+                     "the guest");
 
         monitor_printf(mon, "  slot %u: %s %u-bit, data unit %u, "
                        "key from %s\n", s->value->slot,

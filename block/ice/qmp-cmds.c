@@ -12,17 +12,22 @@
 #include "block/ice-host.h"
 #include "block/ice-registry.h"
 
-/* The engine @id names, and its payload layout */
-static IceEngine *ice_qmp_find(const char *id, IcePayloadLayout *payload,
-                               Error **errp)
+/*
+ * The engine @id names, if the monitor may change its slots (@change);
+ * NULL with @errp set otherwise
+ */
+static IceRegistration *ice_qmp_find(const char *id, bool change,
+                                     Error **errp)
 {
     IceRegistration *reg = ice_registry_find(id, errp);
 
-    if (!reg) {
+    if (reg && change && reg->guest_owns_slots) {
+        error_setg(errp, "The key slots of the %s '%s' belong to its guest, "
+                   "which programs them through the controller's registers",
+                   reg->kind, id);
         return NULL;
     }
-    *payload = reg->payload;
-    return reg->engine;
+    return reg;
 }
 
 void qmp_ice_program_slot(const char *id, uint8_t slot,
@@ -30,26 +35,24 @@ void qmp_ice_program_slot(const char *id, uint8_t slot,
                           uint32_t data_unit_size, const char *key_secret,
                           Error **errp)
 {
-    IcePayloadLayout payload;
-    IceEngine *engine = ice_qmp_find(id, &payload, errp);
+    IceRegistration *reg = ice_qmp_find(id, true, errp);
     IceSlotConfig cfg = {
         .alg = algorithm,
         .data_unit_size = data_unit_size,
     };
 
-    if (!engine || !ice_key_size_parse(key_size, &cfg.key_size, errp)) {
+    if (!reg || !ice_key_size_parse(key_size, &cfg.key_size, errp)) {
         return;
     }
-    ice_host_program(engine, slot, &cfg, key_secret, errp);
+    ice_host_program(reg->engine, slot, &cfg, key_secret, errp);
 }
 
 void qmp_ice_evict_slot(const char *id, uint8_t slot, Error **errp)
 {
-    IcePayloadLayout payload;
-    IceEngine *engine = ice_qmp_find(id, &payload, errp);
+    IceRegistration *reg = ice_qmp_find(id, true, errp);
 
-    if (engine) {
-        ice_engine_evict_slot(engine, slot, errp);
+    if (reg) {
+        ice_engine_evict_slot(reg->engine, slot, errp);
     }
 }
 
@@ -79,8 +82,8 @@ static IceCapabilityList *ice_host_query_caps(IceEngine *engine)
 
 IceInfo *qmp_query_ice(const char *id, Error **errp)
 {
-    IcePayloadLayout payload;
-    IceEngine *engine = ice_qmp_find(id, &payload, errp);
+    IceRegistration *reg = ice_qmp_find(id, false, errp);
+    IceEngine *engine = reg ? reg->engine : NULL;
     IceSlotInfoList **slot_tail;
     IceInfo *info;
     unsigned first;
@@ -91,7 +94,8 @@ IceInfo *qmp_query_ice(const char *id, Error **errp)
     info = g_new0(IceInfo, 1);
     info->max_slots = ice_engine_num_slots(engine);
     info->slot_offset = first = ice_engine_slot_offset(engine);
-    info->payload = payload;
+    info->has_payload = reg->has_payload;
+    info->payload = reg->payload;
     info->capabilities = ice_host_query_caps(engine);
 
     slot_tail = &info->slots;

@@ -163,7 +163,7 @@ size_t ice_key_material_len(IceCryptoAlgorithm alg, IceKeySize key_size);
 
 /**
  * ice_engine_new:
- * @num_slots: number of key slots, 1 to 255
+ * @num_slots: number of key slots, 1 to 256
  * @slot_offset: number of the first slot, 0 to 255
  *
  * Create an engine whose valid slot numbers are @slot_offset to
@@ -247,6 +247,19 @@ unsigned ice_engine_slot_offset(const IceEngine *e);
  * Returns: the number of capabilities the engine has (may exceed @max)
  */
 size_t ice_engine_get_caps(const IceEngine *e, IceCap *caps, size_t max);
+
+/**
+ * ice_engine_limit_data_unit:
+ * @e: the engine, with every slot empty
+ * @max: the largest data unit size in bytes the front end offers, a
+ *       power of two of at least %ICE_DATA_UNIT_MIN
+ *
+ * Narrow the capability table to data units of at most @max bytes, for
+ * a front end whose blocks are smaller than the engine's largest data
+ * unit (a UFS logical unit's 4096 bytes).  Slot configurations are then
+ * checked against the narrowed table.
+ */
+void ice_engine_limit_data_unit(IceEngine *e, uint32_t max);
 
 /**
  * ice_engine_check_config:

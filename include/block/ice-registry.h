@@ -7,9 +7,10 @@
  * engine comes to exist and unregisters it before freeing it: the
  * virtio-blk device at realize, under its qdev id (for virtio-blk-pci,
  * the PCI device's) and its QOM paths; a vhost-user-blk export when it is
- * created, under the export's id.  The QMP commands (ice-program-slot,
- * ice-evict-slot, query-ice) and their HMP forms find engines here, and
- * nowhere else.  An id names one engine: a second front end registering
+ * created, under the export's id; a UFS host controller with crypto=on
+ * at realize, under its qdev id and QOM path.  The QMP commands
+ * (ice-program-slot, ice-evict-slot, query-ice) and their HMP forms find
+ * engines here, and nowhere else.  An id names one engine: a second front end registering
  * an id already taken fails, naming both.
  *
  * Context: main loop (BQL held)
@@ -29,7 +30,11 @@
  * @paths: up to two QOM objects whose canonical path also names it, or
  *         NULL
  * @engine: the engine
- * @payload: which request types carry the crypto payload (query-ice)
+ * @has_payload: the transport carries a virtio-blk crypto payload
+ * @payload: if so, which request types carry it (query-ice)
+ * @guest_owns_slots: the guest programs and evicts the key slots through
+ *                    the device's registers (UFSHCI), so the monitor may
+ *                    only look at them
  *
  * A front end fills this in, keeps it (and @id) alive while it is
  * registered, and registers it with ice_registry_add().
@@ -39,7 +44,9 @@ typedef struct IceRegistration {
     const char *id;
     Object *paths[2];
     IceEngine *engine;
+    bool has_payload;
     IcePayloadLayout payload;
+    bool guest_owns_slots;
     /* private */
     QTAILQ_ENTRY(IceRegistration) next;
 } IceRegistration;

@@ -63,6 +63,7 @@ static bool virtio_blk_ice_register(VirtIOBlock *s, Error **errp)
         .id = DEVICE(outer)->id,
         .paths = { OBJECT(s), outer },
         .engine = s->ice.engine,
+        .has_payload = true,
         .payload = s->ice.payload,
     };
     return ice_registry_add(&s->ice.reg, errp);
