@@ -13,7 +13,8 @@ NINJA ?= ninja
 # data once build.ninja is up to date).
 ICE_TARGETS = qemu-system-x86_64 qemu-img qemu-io \
 	storage-daemon/qemu-storage-daemon \
-	tests/qtest/ice-io tests/qtest/virtio-blk-ice-bench
+	tests/qtest/ice-io tests/qtest/virtio-blk-ice-bench \
+	tests/qtest/ufs-ice-bench
 ICE_SUITE_TARGETS = scripts/run-checks $(BUILD) --list-targets
 
 .PHONY: all build configure check check-sanitizers check-10.2 check-tsan series demo \
@@ -58,6 +59,7 @@ demo:
 bench: build
 	$(BUILD)/qemu/tests/bench/ice-engine-bench --csv $(BUILD)/ice-engine-bench.csv
 	$(BUILD)/qemu/tests/qtest/virtio-blk-ice-bench --csv $(BUILD)/virtio-blk-ice-bench.csv
+	$(BUILD)/qemu/tests/qtest/ufs-ice-bench --csv $(BUILD)/ufs-ice-bench.csv
 
 # $(call build_variant,DIR,CONFIGURE OPTIONS,WHAT): configure (once) and
 # build a build directory of its own, the build's output in DIR/build.log;
