@@ -53,7 +53,6 @@ struct UfsIce {
     IceCap caps[ICE_CAPS_MAX];  /* x-CRYPTOCAP, the engine's table */
     unsigned num_slots;
     UfsIceCfg *cfg;             /* x-CRYPTOCFG, one per slot */
-    MemoryRegion cfg_mmio;
     UfsIceLu lu[UFS_MAX_LUS];
 };
 

@@ -5,7 +5,7 @@
  *
  * CCAP (0x100) and x-CRYPTOCAP (0x104 + 4x) are read-only and packed
  * from the engine's capability table in UFSHCI's byte layout.  The
- * x-CRYPTOCFG array lives in a region of its own at CFGPTR * 0x100.  The
+ * x-CRYPTOCFG array is at CFGPTR * 0x100, past upstream's registers.  The
  * guest programs a configuration as Linux does: dword 16 = 0, the key in
  * dwords 0-15, dword 17, then dword 16 with CFGE set, which loads the
  * engine slot of the same index; dword 16 with CFGE clear evicts it.  Key
@@ -114,12 +114,12 @@ static void ufs_ice_apply_cfg(UfsIce *ice, unsigned slot)
     ice_wipe(key, sizeof(key));
 }
 
-static uint64_t ufs_ice_cfg_read(void *opaque, hwaddr addr, unsigned size)
+uint64_t ufs_ice_mmio_read(UfsHc *u, hwaddr addr)
 {
-    UfsIce *ice = opaque;
-    const UfsIceCfg *c = &ice->cfg[addr / UFS_ICE_CFG_SIZE];
+    hwaddr off = (addr - UFS_ICE_CFG_BASE) & ~3;
+    const UfsIceCfg *c = &u->ice->cfg[off / UFS_ICE_CFG_SIZE];
 
-    switch (addr % UFS_ICE_CFG_SIZE) {
+    switch (off % UFS_ICE_CFG_SIZE) {
     case UFS_ICE_KEY_FIELD:
         return c->dw16;
     case UFS_ICE_KEY_FIELD + 4:
@@ -129,33 +129,22 @@ static uint64_t ufs_ice_cfg_read(void *opaque, hwaddr addr, unsigned size)
     }
 }
 
-static void ufs_ice_cfg_write(void *opaque, hwaddr addr, uint64_t val,
-                              unsigned size)
+void ufs_ice_mmio_write(UfsHc *u, hwaddr addr, uint32_t val)
 {
-    UfsIce *ice = opaque;
-    unsigned slot = addr / UFS_ICE_CFG_SIZE;
-    unsigned off = addr % UFS_ICE_CFG_SIZE;
-    UfsIceCfg *c = &ice->cfg[slot];
+    hwaddr off = (addr - UFS_ICE_CFG_BASE) & ~3;
+    unsigned slot = off / UFS_ICE_CFG_SIZE;
+    UfsIceCfg *c = &u->ice->cfg[slot];
 
+    off %= UFS_ICE_CFG_SIZE;
     if (off < UFS_ICE_KEY_FIELD) {
         stl_le_p(c->key + off, val);
     } else if (off == UFS_ICE_KEY_FIELD) {
         c->dw16 = val;
-        ufs_ice_apply_cfg(ice, slot);
+        ufs_ice_apply_cfg(u->ice, slot);
     } else if (off == UFS_ICE_KEY_FIELD + 4) {
         c->dw17 = val;
     }
 }
-
-static const MemoryRegionOps ufs_ice_cfg_ops = {
-    .read = ufs_ice_cfg_read,
-    .write = ufs_ice_cfg_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 4,
-    },
-};
 
 void ufs_ice_init_regs(UfsHc *u)
 {
@@ -169,10 +158,6 @@ void ufs_ice_init_regs(UfsHc *u)
     for (size_t i = 0; i < ice->num_caps; i++) {
         u->reg.crypto_cap[i] = ufs_ice_crypto_cap(&ice->caps[i]);
     }
-    memory_region_init_io(&ice->cfg_mmio, OBJECT(u), &ufs_ice_cfg_ops, ice,
-                          "ufs-crypto-cfg",
-                          ice->num_slots * UFS_ICE_CFG_SIZE);
-    memory_region_add_subregion(&u->iomem, UFS_ICE_CFG_BASE, &ice->cfg_mmio);
 }
 
 void ufs_ice_clear_configs(UfsIce *ice)

@@ -36,6 +36,18 @@ static inline uint64_t ufs_ice_mmio_end(const UfsHc *u)
            UFS_ICE_CFG_BASE + u->params.crypto_slots * UFS_ICE_CFG_SIZE : 0;
 }
 
+/* Whether an MMIO access falls in the x-CRYPTOCFG array */
+static inline bool ufs_ice_claims_mmio(const UfsHc *u, hwaddr addr,
+                                       unsigned size)
+{
+    return u->ice && addr >= UFS_ICE_CFG_BASE &&
+           addr + size <= ufs_ice_mmio_end(u);
+}
+
+/* Read and write x-CRYPTOCFG, for accesses ufs_ice_claims_mmio() claims */
+uint64_t ufs_ice_mmio_read(UfsHc *u, hwaddr addr);
+void ufs_ice_mmio_write(UfsHc *u, hwaddr addr, uint32_t val);
+
 /* Whether @req is a crypto request, to be run by ufs_ice_exec_req() */
 static inline bool ufs_ice_claims_req(const UfsRequest *req)
 {
@@ -57,10 +69,9 @@ bool ufs_ice_realize(UfsHc *u, Error **errp);
 
 /**
  * ufs_ice_init_regs:
- * @u: a controller with an engine, its registers and BAR set up
+ * @u: a controller with an engine, its registers set up
  *
- * Set CAP.CS, fill in CCAP and x-CRYPTOCAP and map the configuration
- * array into the BAR.
+ * Set CAP.CS and fill in CCAP and x-CRYPTOCAP.
  */
 void ufs_ice_init_regs(UfsHc *u);
 
