@@ -31,6 +31,7 @@
 #include "scsi/constants.h"
 #include "libqos/libqos-pc.h"
 #include "libqos/ufs-ice.h"
+#include "ice-bench-cpu.h"
 #include "ice-bench-csv.h"
 
 #define RAM_SIZE        (512ull * 1024 * 1024)
@@ -63,25 +64,6 @@ typedef struct Bench {
 static inline void *gpa(Bench *b, uint64_t addr)
 {
     return b->ram + addr;
-}
-
-/* CPU ticks of process @pid */
-static uint64_t qemu_cpu_ticks(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", pid);
-    g_autofree char *text = NULL;
-    unsigned long utime = 0, stime = 0;
-    char *p;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL)) {
-        return 0;
-    }
-    p = strrchr(text, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                     "%lu %lu", &utime, &stime) != 2) {
-        return 0;
-    }
-    return utime + stime;
 }
 
 static void bench_start(Bench *b, bool crypto, const char *img)
@@ -182,7 +164,7 @@ static Result run_once(Bench *b, bool write, size_t len)
 {
     uint64_t blocks = IMG_SIZE / UFS_ICE_BLOCK, next = 0, done = 0;
     pid_t pid = qtest_pid(b->qs->qts);
-    uint64_t t0_ticks = qemu_cpu_ticks(pid);
+    uint64_t t0_ticks = ice_bench_cpu_ticks(pid, 0);
     gint64 t0 = g_get_monotonic_time(), t1, deadline;
     long hz = sysconf(_SC_CLK_TCK);
     Result r = { .valid = true };
@@ -232,7 +214,7 @@ static Result run_once(Bench *b, bool write, size_t len)
     t1 = g_get_monotonic_time();
     r.iops = done / ((t1 - t0) / (double)G_USEC_PER_SEC);
     r.mbs = r.iops * len / 1e6;
-    r.cpu_per_gib = (qemu_cpu_ticks(pid) - t0_ticks) / (double)hz /
+    r.cpu_per_gib = (ice_bench_cpu_ticks(pid, 0) - t0_ticks) / (double)hz /
                     (done * (double)len / (1 << 30));
     return r;
 }

@@ -35,6 +35,7 @@
 #include "standard-headers/linux/virtio_ring.h"
 #include "libqos/ice-host.h"
 #include "libqos/virtio-blk-ice.h"
+#include "ice-bench-cpu.h"
 #include "ice-bench-csv.h"
 
 #define RAM_SIZE        (1024ull * 1024 * 1024)
@@ -131,28 +132,6 @@ typedef struct Bench {
 static inline void *gpa(Bench *b, uint64_t addr)
 {
     return b->ram + addr;
-}
-
-/* CPU ticks of process @pid, or of its thread @tid if not 0 */
-static uint64_t qemu_cpu_ticks(pid_t pid, int tid)
-{
-    g_autofree char *path = tid ?
-        g_strdup_printf("/proc/%d/task/%d/stat", pid, tid) :
-        g_strdup_printf("/proc/%d/stat", pid);
-    g_autofree char *text = NULL;
-    unsigned long utime = 0, stime = 0;
-    char *p;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL)) {
-        return 0;
-    }
-    /* Fields after the command name, which may contain spaces */
-    p = strrchr(text, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                     "%lu %lu", &utime, &stime) != 2) {
-        return 0;
-    }
-    return utime + stime;
 }
 
 static void bench_start(Bench *b, ConfigId cfg, BackendId bk,
@@ -292,8 +271,8 @@ static Result run_once(Bench *b, bool write, size_t len)
     uint16_t *used = gpa(b, b->vq->used);
     uint64_t sectors = IMG_SIZE / 512, next = 0, done = 0;
     pid_t pid = qtest_pid(b->qs->qts);
-    uint64_t t0_ticks = qemu_cpu_ticks(pid, 0);
-    uint64_t t0_iot = qemu_cpu_ticks(pid, b->iothread_tid);
+    uint64_t t0_ticks = ice_bench_cpu_ticks(pid, 0);
+    uint64_t t0_iot = ice_bench_cpu_ticks(pid, b->iothread_tid);
     gint64 t0 = g_get_monotonic_time(), t1, deadline;
     long hz = sysconf(_SC_CLK_TCK);
     Result r = { .valid = true };
@@ -341,9 +320,9 @@ static Result run_once(Bench *b, bool write, size_t len)
     t1 = g_get_monotonic_time();
     r.iops = done / ((t1 - t0) / (double)G_USEC_PER_SEC);
     r.mbs = r.iops * len / 1e6;
-    r.cpu_per_gib = (qemu_cpu_ticks(pid, 0) - t0_ticks) /
+    r.cpu_per_gib = (ice_bench_cpu_ticks(pid, 0) - t0_ticks) /
                     (double)hz / (done * (double)len / (1 << 30));
-    r.iot_cpu_per_gib = (qemu_cpu_ticks(pid, b->iothread_tid) - t0_iot) /
+    r.iot_cpu_per_gib = (ice_bench_cpu_ticks(pid, b->iothread_tid) - t0_iot) /
                         (double)hz / (done * (double)len / (1 << 30));
     return r;
 }
