@@ -168,7 +168,8 @@ static int coroutine_fn ice_co_write(IceRw *rw)
              */
             qemu_iovec_init_buf(&bounce_qiov, buf, len);
             ret = blk_co_pwritev(dp->blk, rw->offset + pos, len,
-                                 &bounce_qiov, BDRV_REQ_NO_QUEUE);
+                                 &bounce_qiov,
+                                 BDRV_REQ_NO_QUEUE | rw->write_flags);
         }
         ice_bounce_put(dp->pool, buf, size);
         if (ret < 0) {

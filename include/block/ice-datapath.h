@@ -64,8 +64,9 @@ void ice_datapath_free(IceDataPath *dp);
  *        a read lands and is decrypted
  * @is_write: direction
  * @read_flags: flags of the read (e.g. BDRV_REQ_REGISTERED_BUF for
- *              registered guest RAM); writes come from bounce memory and
- *              take none
+ *              registered guest RAM)
+ * @write_flags: flags of each chunk a write writes: BDRV_REQ_FUA or none
+ *               (writes come from bounce memory, never registered)
  * @cb: called once with @opaque and 0 or a negative errno, while the
  *      request still counts as in flight on @dp->blk (ice_rw_start() only)
  * @opaque: for @cb
@@ -82,6 +83,7 @@ typedef struct IceRw {
     QEMUIOVector *qiov;
     bool is_write;
     BdrvRequestFlags read_flags;
+    BdrvRequestFlags write_flags;
     BlockCompletionFunc *cb;
     void *opaque;
 } IceRw;

@@ -104,15 +104,15 @@ static uint8_t model_ocs(const Model *m, const UfsIceIo *io, bool rw,
     if (io->prdt_bytes != blocks * UFS_ICE_BLOCK) {
         return UFS_OCS_GENERAL_CRYPTO_ERROR;
     }
+    if (blocks && io->dun > UINT64_MAX -
+        (blocks * UFS_ICE_BLOCK / m->dus[io->cci] - 1)) {
+        return UFS_OCS_GENERAL_CRYPTO_ERROR;
+    }
     /* Logical unit 0 is libqos's 1 GiB null-co drive */
     nblocks = io->lun == 0 ? 1024 * 1024 * 1024 / UFS_ICE_BLOCK : NBLOCKS;
     if (lba > nblocks || blocks > nblocks - lba) {
         *scsi = CHECK_CONDITION;
         return UFS_OCS_SUCCESS;
-    }
-    if (blocks && io->dun > UINT64_MAX -
-        (blocks * UFS_ICE_BLOCK / m->dus[io->cci] - 1)) {
-        return UFS_OCS_GENERAL_CRYPTO_ERROR;
     }
     return UFS_OCS_SUCCESS;
 }

@@ -207,6 +207,21 @@ static void test_reject(void *obj, void *data, QGuestAllocator *alloc)
         g_assert_cmpuint(rsp.sr.sense_data[12], ==, 0x21);
     }
 
+    /* No protection information: RDPROTECT is refused as scsi-disk does */
+    io = (UfsIceIo) { .lun = UFS_ICE_LUN, .ce = true, .buf = guest,
+                      .prdt_bytes = UFS_ICE_BLOCK };
+    ufs_ice_io_cdb(&io, false, false, 0, 1);
+    io.cdb[1] = 0x20;
+    qtest_memset(qts, guest, 0x5a, sizeof(buf));
+    g_assert_cmpuint(ufs_ice_io_send(ufs, &io, &rsp), ==, UFS_OCS_SUCCESS);
+    g_assert_cmpuint(rsp.header.scsi_status, ==, CHECK_CONDITION);
+    g_assert_cmpuint(rsp.sr.sense_data[2] & 0xf, ==, ILLEGAL_REQUEST);
+    g_assert_cmpuint(rsp.sr.sense_data[12], ==, 0x24);
+    qtest_memread(qts, guest, buf, sizeof(buf));
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 0x5a);
+    }
+
     /* Crypto on anything but READ and WRITE */
     io = (UfsIceIo) { .lun = UFS_ICE_LUN, .ce = true, .buf = guest,
                       .prdt_bytes = 96 };
@@ -225,11 +240,19 @@ static void test_reject(void *obj, void *data, QGuestAllocator *alloc)
     check_reject(ufs, env, &io, UFS_OCS_GENERAL_CRYPTO_ERROR,
                  "crypto on NOP OUT");
 
-    /* The last DUN may be 2^64 - 1; and the controller still works */
+    /*
+     * The last DUN may be 2^64 - 1; a FUA write is written through; and
+     * the controller still works
+     */
     memset(buf, 0x3c, sizeof(buf));
-    g_assert_cmpuint(ufs_ice_rw(ufs, true, 0, buf, 2 * UFS_ICE_BLOCK, 4096,
-                                true, 0, UINT64_MAX - 1, guest), ==,
-                     UFS_OCS_SUCCESS);
+    io = (UfsIceIo) { .lun = UFS_ICE_LUN, .ce = true, .buf = guest,
+                      .prdt_bytes = 2 * UFS_ICE_BLOCK,
+                      .dun = UINT64_MAX - 1 };
+    ufs_ice_io_cdb(&io, true, false, 0, 2);
+    io.cdb[1] = 0x08;
+    qtest_memwrite(qts, guest, buf, 2 * UFS_ICE_BLOCK);
+    g_assert_cmpuint(ufs_ice_io_send(ufs, &io, &rsp), ==, UFS_OCS_SUCCESS);
+    g_assert_cmpuint(rsp.header.scsi_status, ==, GOOD);
     ice_image_read(env->img, 0, fill, 2 * UFS_ICE_BLOCK);
     g_assert(memcmp(fill, buf, UFS_ICE_BLOCK));
     memset(buf, 0, sizeof(buf));

@@ -54,6 +54,7 @@ struct UfsIce {
     unsigned num_slots;
     UfsIceCfg *cfg;             /* x-CRYPTOCFG, one per slot */
     UfsIceLu lu[UFS_MAX_LUS];
+    bool closing;               /* unrealize started: take no request */
 };
 
 /* ufs-ice-regs.c: evict every configuration and wipe its registers */

@@ -9,21 +9,26 @@
  * write is encrypted from guest memory into the data path's bounce
  * buffers, so ciphertext never lands in guest memory; a read lands in
  * guest memory and is decrypted there.  The checks, in order, each
- * before anything is read or written:
+ * before anything is read or written: first the crypto ones, completed
+ * with an OCS, then scsi-disk's, in scsi-disk's order, completed with
+ * its status and sense:
  *
+ *   any command but READ/WRITE(10)/(16), or
+ *   to a well-known LUN                      OCS 0xA general crypto error
  *   a LUN that is no logical unit            OCS 0x1 (as without crypto)
- *   a well-known LUN, any command but
- *   READ/WRITE(10)/(16), or CGE clear        OCS 0xA general crypto error
+ *   CGE clear                                OCS 0xA
  *   CCI beyond the slots, or an empty slot   OCS 0x9 invalid configuration
  *   PRDT bytes other than the CDB's blocks
- *   x 4096, DUN range past 2^64 - 1, or not
- *   whole data units                         OCS 0xA general crypto error
- *   LBA range past the end of the unit       CHECK CONDITION, LBA out of
- *                                            range (as scsi-disk)
- *   a write to a read-only unit              CHECK CONDITION, write
- *                                            protected (as scsi-disk)
+ *   x 4096, or a DUN range past 2^64 - 1     OCS 0xA
+ *   a write to a read-only unit              CHECK CONDITION, DATA PROTECT
+ *   RDPROTECT/WRPROTECT set                  CHECK CONDITION, INVALID FIELD
+ *   LBA range past the end of the unit       CHECK CONDITION, LBA OUT OF
+ *                                            RANGE
+ *   a PRDT not all in guest memory           OCS 0x1
  *
- * I/O errors complete with CHECK CONDITION and the sense scsi-disk would
+ * (Data units are at most one 4096-byte block, so a request is always
+ * whole data units.)  I/O errors, including a failure of the crypto
+ * backend, complete with CHECK CONDITION and the sense scsi-disk would
  * give; the crypto-engine-fatal interrupt is never raised for a request.
  */
 
@@ -45,7 +50,6 @@ typedef struct UfsIceReq {
     QEMUIOVector qiov;          /* the PRDT's guest memory, mapped */
     uint64_t len;
     bool is_write;
-    bool fua;
     BlockAcctCookie acct;
 } UfsIceReq;
 
@@ -55,6 +59,7 @@ typedef struct UfsIceCdb {
     uint64_t blocks;
     bool is_write;
     bool fua;
+    bool protect;               /* RDPROTECT or WRPROTECT set */
 } UfsIceCdb;
 
 static bool ufs_ice_parse_cdb(const uint8_t *cdb, UfsIceCdb *c)
@@ -75,6 +80,7 @@ static bool ufs_ice_parse_cdb(const uint8_t *cdb, UfsIceCdb *c)
     }
     c->is_write = cdb[0] == WRITE_10 || cdb[0] == WRITE_16;
     c->fua = cdb[1] & 0x08;
+    c->protect = cdb[1] & 0xe0;
     return true;
 }
 
@@ -89,6 +95,27 @@ static UfsReqResult ufs_ice_scsi_status(UfsRequest *req, uint32_t transferred,
     }
     ufs_build_scsi_response_upiu(req, buf, sizeof(buf), transferred, status);
     return UFS_REQUEST_SUCCESS;
+}
+
+/*
+ * scsi-disk's checks of a READ or WRITE to @blk, in its order: the sense
+ * to complete it with, or NO SENSE
+ */
+static SCSISense ufs_ice_scsi_check(BlockBackend *blk, const UfsIceCdb *c)
+{
+    int64_t blk_len = blk_getlength(blk);
+    uint64_t nblocks = blk_len > 0 ? blk_len >> UFS_BLOCK_SIZE_SHIFT : 0;
+
+    if (c->is_write && !blk_is_writable(blk)) {
+        return SENSE_CODE(WRITE_PROTECTED);
+    }
+    if (c->protect) {
+        return SENSE_CODE(INVALID_FIELD);     /* no protection information */
+    }
+    if (c->lba > nblocks || c->blocks > nblocks - c->lba) {
+        return SENSE_CODE(LBA_OUT_OF_RANGE);
+    }
+    return SENSE_CODE(NO_SENSE);
 }
 
 /* The data path to @lu, made on first use */
@@ -186,20 +213,9 @@ static void ufs_ice_complete(UfsIceReq *r, int ret)
     ufs_complete_req(req, UFS_REQUEST_SUCCESS);
 }
 
-static void ufs_ice_flush_done(void *opaque, int ret)
-{
-    ufs_ice_complete(opaque, ret);
-}
-
 static void ufs_ice_rw_done(void *opaque, int ret)
 {
-    UfsIceReq *r = opaque;
-
-    if (ret == 0 && r->is_write && r->fua) {
-        blk_aio_flush(r->lu->blk, ufs_ice_flush_done, r);
-        return;
-    }
-    ufs_ice_complete(r, ret);
+    ufs_ice_complete(opaque, ret);
 }
 
 UfsReqResult ufs_ice_exec_req(UfsRequest *req)
@@ -213,9 +229,8 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
     uint64_t prdt_bytes = req->sg ? req->sg->size : 0;
     uint8_t lun = req->req_upiu.header.lun;
     Error *err = NULL;
-    BlockBackend *blk;
-    int64_t blk_len;
-    uint64_t len, nblocks;
+    SCSISense sense;
+    uint64_t len;
     UfsIceCdb cdb;
     UfsIceReq *r;
     UfsLu *lu;
@@ -228,7 +243,8 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
         return UFS_REQUEST_CRYPTO_ERROR;
     }
     lu = lun < UFS_MAX_LUS ? u->lus[lun] : NULL;
-    if (!lu) {
+    if (!lu || !lu->scsi_dev || ice->closing) {
+        /* An unplug unrealizes the units first, then the controller */
         trace_ufs_ice_reject(req->slot, "no such logical unit");
         return UFS_REQUEST_FAIL;
     }
@@ -250,14 +266,6 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
         ice_key_unref(key);
         return UFS_REQUEST_CRYPTO_ERROR;
     }
-    blk = lu->scsi_dev->conf.blk;
-    blk_len = blk_getlength(blk);
-    nblocks = blk_len > 0 ? blk_len >> UFS_BLOCK_SIZE_SHIFT : 0;
-    if (cdb.lba > nblocks || cdb.blocks > nblocks - cdb.lba) {
-        ice_key_unref(key);
-        return ufs_ice_scsi_status(req, 0, CHECK_CONDITION,
-                                   SENSE_CODE(LBA_OUT_OF_RANGE));
-    }
     if (!ice_key_check_request(key, cdb.lba << UFS_BLOCK_SIZE_SHIFT, len,
                                dun, &err)) {
         trace_ufs_ice_reject(req->slot, error_get_pretty(err));
@@ -265,10 +273,10 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
         ice_key_unref(key);
         return UFS_REQUEST_CRYPTO_ERROR;
     }
-    if (cdb.is_write && !blk_is_writable(blk)) {
+    sense = ufs_ice_scsi_check(lu->scsi_dev->conf.blk, &cdb);
+    if (sense.key) {
         ice_key_unref(key);
-        return ufs_ice_scsi_status(req, 0, CHECK_CONDITION,
-                                   SENSE_CODE(WRITE_PROTECTED));
+        return ufs_ice_scsi_status(req, 0, CHECK_CONDITION, sense);
     }
     if (!len) {
         ice_key_unref(key);
@@ -281,7 +289,6 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
     r->key = key;
     r->len = len;
     r->is_write = cdb.is_write;
-    r->fua = cdb.fua;
     if (!ufs_ice_map(r)) {
         trace_ufs_ice_reject(req->slot, "the PRDT is not all guest RAM");
         ufs_ice_req_free(r, false);
@@ -290,7 +297,7 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
 
     trace_ufs_ice_rw(req->slot, lun, r->is_write, cci, dun, cdb.lba,
                      cdb.blocks);
-    block_acct_start(blk_get_stats(blk), &r->acct, len,
+    block_acct_start(blk_get_stats(r->lu->blk), &r->acct, len,
                      r->is_write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
     ice_rw_start(&(IceRw) {
         .dp = r->lu->dp,
@@ -299,6 +306,8 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
         .offset = cdb.lba << UFS_BLOCK_SIZE_SHIFT,
         .qiov = &r->qiov,
         .is_write = r->is_write,
+        /* FUA inside the request, which drain then waits for */
+        .write_flags = cdb.fua ? BDRV_REQ_FUA : 0,
         .cb = ufs_ice_rw_done,
         .opaque = r,
     });

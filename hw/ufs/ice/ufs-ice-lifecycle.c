@@ -63,7 +63,11 @@ void ufs_ice_unrealize(UfsHc *u)
     if (!ice) {
         return;
     }
-    /* Requests in flight complete before their memory goes */
+    /*
+     * Requests in flight complete before their memory goes; the
+     * controller's bottom halves may submit more while it drains
+     */
+    ice->closing = true;
     ufs_ice_free_datapaths(ice);
     ice_registry_remove(&ice->reg);
     ufs_ice_clear_configs(ice);

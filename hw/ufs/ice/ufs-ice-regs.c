@@ -99,10 +99,8 @@ static void ufs_ice_apply_cfg(UfsIce *ice, unsigned slot)
     ice_wipe(c->key, sizeof(c->key));
     if (!len) {
         trace_ufs_ice_cfg_invalid(slot, c->dw16, reason);
-        return;
-    }
-    if (!ice_engine_program_slot(ice->engine, slot, &cfg, key, len, NULL,
-                                 &err)) {
+    } else if (!ice_engine_program_slot(ice->engine, slot, &cfg, key, len,
+                                        NULL, &err)) {
         /* The message names no key bytes */
         trace_ufs_ice_cfg_invalid(slot, c->dw16, error_get_pretty(err));
         error_free(err);
