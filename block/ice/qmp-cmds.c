@@ -83,14 +83,15 @@ static IceCapabilityList *ice_host_query_caps(IceEngine *engine)
 IceInfo *qmp_query_ice(const char *id, Error **errp)
 {
     IceRegistration *reg = ice_qmp_find(id, false, errp);
-    IceEngine *engine = reg ? reg->engine : NULL;
     IceSlotInfoList **slot_tail;
+    IceEngine *engine;
     IceInfo *info;
     unsigned first;
 
-    if (!engine) {
+    if (!reg) {
         return NULL;
     }
+    engine = reg->engine;
     info = g_new0(IceInfo, 1);
     info->max_slots = ice_engine_num_slots(engine);
     info->slot_offset = first = ice_engine_slot_offset(engine);

@@ -46,7 +46,6 @@ typedef struct UfsIceLu {
 } UfsIceLu;
 
 struct UfsIce {
-    UfsHc *hc;
     IceEngine *engine;
     IceRegistration reg;
     size_t num_caps;

@@ -147,13 +147,17 @@ void ufs_ice_free_datapaths(UfsIce *ice)
     }
 }
 
+static DMADirection ufs_ice_dma_dir(const UfsIceReq *r)
+{
+    return r->is_write ? DMA_DIRECTION_TO_DEVICE : DMA_DIRECTION_FROM_DEVICE;
+}
+
 /* Map the PRDT's guest memory into @r->qiov; false if it is not all RAM */
 static bool ufs_ice_map(UfsIceReq *r)
 {
     PCIDevice *dev = PCI_DEVICE(r->req->hc);
     QEMUSGList *sg = r->req->sg;
-    DMADirection dir = r->is_write ? DMA_DIRECTION_TO_DEVICE :
-                                     DMA_DIRECTION_FROM_DEVICE;
+    DMADirection dir = ufs_ice_dma_dir(r);
 
     qemu_iovec_init(&r->qiov, sg->nsg);
     for (int i = 0; i < sg->nsg; i++) {
@@ -175,8 +179,7 @@ static bool ufs_ice_map(UfsIceReq *r)
 static void ufs_ice_unmap(UfsIceReq *r, bool done)
 {
     PCIDevice *dev = PCI_DEVICE(r->req->hc);
-    DMADirection dir = r->is_write ? DMA_DIRECTION_TO_DEVICE :
-                                     DMA_DIRECTION_FROM_DEVICE;
+    DMADirection dir = ufs_ice_dma_dir(r);
 
     for (int i = 0; i < r->qiov.niov; i++) {
         struct iovec *iov = &r->qiov.iov[i];
@@ -194,8 +197,10 @@ static void ufs_ice_req_free(UfsIceReq *r, bool done)
     g_free(r);
 }
 
-static void ufs_ice_complete(UfsIceReq *r, int ret)
+/* The data path's completion of @opaque, a UfsIceReq */
+static void ufs_ice_complete(void *opaque, int ret)
 {
+    UfsIceReq *r = opaque;
     UfsRequest *req = r->req;
     BlockAcctStats *stats = blk_get_stats(r->lu->blk);
     SCSISense sense = SENSE_CODE(NO_SENSE);
@@ -211,11 +216,6 @@ static void ufs_ice_complete(UfsIceReq *r, int ret)
     ufs_ice_scsi_status(req, ret < 0 ? 0 : r->len, status, sense);
     ufs_ice_req_free(r, true);
     ufs_complete_req(req, UFS_REQUEST_SUCCESS);
-}
-
-static void ufs_ice_rw_done(void *opaque, int ret)
-{
-    ufs_ice_complete(opaque, ret);
 }
 
 UfsReqResult ufs_ice_exec_req(UfsRequest *req)
@@ -308,7 +308,7 @@ UfsReqResult ufs_ice_exec_req(UfsRequest *req)
         .is_write = r->is_write,
         /* FUA inside the request, which drain then waits for */
         .write_flags = cdb.fua ? BDRV_REQ_FUA : 0,
-        .cb = ufs_ice_rw_done,
+        .cb = ufs_ice_complete,
         .opaque = r,
     });
     return UFS_REQUEST_NO_COMPLETE;

@@ -32,7 +32,6 @@ bool ufs_ice_realize(UfsHc *u, Error **errp)
         return false;
     }
     ice = g_new0(UfsIce, 1);
-    ice->hc = u;
     ice->num_slots = num_slots;
     ice->cfg = g_new0(UfsIceCfg, num_slots);
     ice->engine = ice_engine_new(num_slots, 0);
