@@ -17,7 +17,8 @@ ICE_TARGETS = qemu-system-x86_64 qemu-img qemu-io \
 	tests/qtest/ufs-ice-bench
 ICE_SUITE_TARGETS = scripts/run-checks $(BUILD) --list-targets
 
-.PHONY: all build configure check check-sanitizers check-10.2 check-tsan series demo \
+.PHONY: all build configure check check-sanitizers check-10.2 check-tsan \
+	check-xfstests series demo \
 	bench fuzz \
 	update-patches clean distclean help
 
@@ -121,6 +122,21 @@ check-tsan:
 	 scripts/run-checks $(TSAN_BUILD) --only unit qos qtest
 	@scripts/tsan-report $(TSAN_BUILD)/tsan
 
+# Linux's own fscrypt test suite, fstests' encrypt group, on the guest
+# kernel of contrib/linux under TCG: ext4 and f2fs with -o inlinecrypt on
+# virtio-blk ice=on disks with ice-keybox, on ufs crypto=on logical units,
+# and on plain disks (blk-crypto-fallback, the baseline).  fstests comes
+# from the tarball in XFSTESTS_DIR (../shared/xfstests), built inside a
+# minimal Debian root made with mmdebstrap and cached in $(BUILD)/xfstests.
+# See scripts/check-xfstests for what it varies and checks.
+check-xfstests:
+	@scripts/install-deps && $(MAKE) --no-print-directory build || \
+	 { echo "set-up or build failed"; echo "0 passed, 1 failed"; exit 1; }
+	@scripts/check-xfstests $(BUILD); rc=$$?; \
+	 if [ $$rc = 0 ]; then echo "1 passed, 0 failed"; \
+	 elif [ $$rc = 77 ]; then echo "0 passed, 0 failed (skipped)"; \
+	 else echo "0 passed, 1 failed"; exit 1; fi
+
 # Coverage-guided fuzzing of the engine and of the device (ice-engine-fuzz,
 # virtio-blk-ice-fuzz and generic-fuzz on a clang build in $(FUZZ_BUILD)),
 # then longer hostile-guest runs
@@ -160,6 +176,7 @@ help:
 	@echo "make check-sanitizers  the ICE tests on an ASan/UBSan build ($(SAN_BUILD))"
 	@echo "make check-10.2  the ICE tests, virtio-blk qtests and series on QEMU 10.2 with gnutls ($(QEMU102_BUILD))"
 	@echo "make check-tsan  the ICE tests on a ThreadSanitizer build ($(TSAN_BUILD))"
+	@echo "make check-xfstests  fstests' encrypt group on virtio-blk ICE, UFS crypto and plain disks"
 	@echo "make fuzz       libFuzzer on the engine and the device, long hostile-guest runs"
 	@echo "make series     export the git-am-able series into $(BUILD)/series"
 	@echo "                (for QEMU 10.2: make BUILD=$(QEMU102_BUILD) series)"
