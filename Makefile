@@ -108,7 +108,7 @@ check-10.2:
 # of its own: the worker-pool data path, IOThreads, QMP churn.  Reports go
 # to $(TSAN_BUILD)/tsan/; scripts/tsan-report counts them and fails on any
 # with a frame in our inline crypto code (block/ice, hw/block/ice,
-# block/export/ice-export.c).  Not part of CI (a fourth full build).  The
+# hw/ufs/ice, block/export/ice-export.c).  Not part of CI (a fourth full build).  The
 # bound test runs smaller there, with room for TSan's shadow memory.
 TSAN_BUILD ?= build-tsan
 check-tsan:
