@@ -103,10 +103,8 @@ void ice_export_set_features(IceExport *ie, uint64_t features)
 
 void ice_export_update_config(IceExport *ie, struct virtio_blk_config *cfg)
 {
-    /* Decision 11: the field has its values whenever the feature is offered */
     if (ie) {
-        cfg->crypto.slot_info = cpu_to_le16(ice_v2_slot_info(ie->engine));
-        cfg->crypto.reserved = 0;
+        ice_v2_fill_config(ie->engine, cfg, false);
     }
 }
 

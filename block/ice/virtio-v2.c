@@ -20,10 +20,15 @@ uint32_t ice_v2_cap_word(const IceCap *cap)
            (uint32_t)cap->key_size << 8;
 }
 
-uint16_t ice_v2_slot_info(const IceEngine *engine)
+void ice_v2_fill_config(const IceEngine *engine,
+                        struct virtio_blk_config *cfg, bool big_endian)
 {
-    return ice_engine_num_slots(engine) << 8 |
-           ice_engine_slot_offset(engine);
+    uint16_t slot_info = ice_engine_num_slots(engine) << 8 |
+                         ice_engine_slot_offset(engine);
+
+    cfg->crypto.slot_info = big_endian ? cpu_to_be16(slot_info) :
+                                         cpu_to_le16(slot_info);
+    cfg->crypto.reserved = 0;
 }
 
 bool ice_v2_carries_payload(IcePayloadLayout layout, uint32_t type)

@@ -31,14 +31,21 @@
  */
 uint32_t ice_v2_cap_word(const IceCap *cap);
 
+struct virtio_blk_config;
+
 /**
- * ice_v2_slot_info:
- * @engine: the engine
+ * ice_v2_fill_config:
+ * @engine: the device's engine
+ * @cfg: the configuration space being built
+ * @big_endian: the transport's byte order, as for ice_v2_parse_payload()
  *
- * Returns: the slot_info field of the configuration space, before byte
- * swapping: the number of slots in bits 15:8, the first slot in 7:0
+ * Fill in the crypto field: the number of slots in bits 15:8 of
+ * slot_info, the first slot in bits 7:0, reserved 0.  The field holds
+ * these values whenever the feature is offered, negotiated or not
+ * (decision 11).
  */
-uint16_t ice_v2_slot_info(const IceEngine *engine);
+void ice_v2_fill_config(const IceEngine *engine,
+                        struct virtio_blk_config *cfg, bool big_endian);
 
 /**
  * ice_v2_carries_payload:

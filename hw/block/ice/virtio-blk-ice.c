@@ -128,13 +128,9 @@ void virtio_blk_ice_unrealize(VirtIOBlock *s)
 void virtio_blk_ice_update_config(VirtIOBlock *s,
                                   struct virtio_blk_config *cfg)
 {
-    VirtIODevice *vdev = VIRTIO_DEVICE(s);
-
-    /* Decision 11: the field has its values whenever the feature is offered */
     if (s->ice.engine) {
-        virtio_stw_p(vdev, &cfg->crypto.slot_info,
-                     ice_v2_slot_info(s->ice.engine));
-        cfg->crypto.reserved = 0;
+        ice_v2_fill_config(s->ice.engine, cfg,
+                           virtio_access_is_big_endian(VIRTIO_DEVICE(s)));
     }
 }
 
