@@ -84,8 +84,8 @@ endef
 # (0.1-0.4 MiB and under 0.1 MiB without ASan, where make check holds
 # them to 32 MiB and 4 MiB over their bounds).  The quarantine keeps its
 # default size: catching use after free matters more here than RSS.
-# Line tables only (-g1): reports keep file and line, the build takes
-# about a fifth less than with full debug information.
+# Line tables only (-g1): reports keep file and line, and the build is
+# faster than with full debug information.
 SAN_BUILD ?= build-san
 check-sanitizers:
 	@scripts/install-deps
@@ -100,7 +100,7 @@ check-sanitizers:
 # option and build-depends on gnutls), in a build directory of its own.
 # Runs the unit tests, QEMU's own virtio-blk qtests and ours, and the
 # series check against the 10.2 base.  CI runs it as well.  Without debug
-# information: nothing reads it there, and it costs a fifth of the build.
+# information: nothing reads it there, and it cost a tenth of the build.
 QEMU102_BUILD ?= build-102
 check-10.2:
 	@scripts/install-deps
