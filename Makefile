@@ -85,11 +85,12 @@ endef
 # them to 32 MiB and 4 MiB over their bounds).  The quarantine keeps its
 # default size: catching use after free matters more here than RSS.
 # Line tables only (-g1): reports keep file and line, and the build is
-# faster than with full debug information.
+# faster than with full debug information.  Only the devices the qtests
+# use (--devices=tests), as in check-10.2.
 SAN_BUILD ?= build-san
 check-sanitizers:
 	@scripts/install-deps
-	$(call build_variant,$(SAN_BUILD),--enable-sanitizers --debug-info=lines,QEMU with ASan and UBSan)
+	$(call build_variant,$(SAN_BUILD),--enable-sanitizers --debug-info=lines --devices=tests,QEMU with ASan and UBSan)
 	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
 	 ICE_BOUND_SLACK=384 \
@@ -101,10 +102,12 @@ check-sanitizers:
 # Runs the unit tests, QEMU's own virtio-blk qtests and ours, and the
 # series check against the 10.2 base.  CI runs it as well.  Without debug
 # information: nothing reads it there, and it cost a tenth of the build.
+# Nor TCG and the devices no test here uses (--devices=tests): a fifth
+# less to compile.
 QEMU102_BUILD ?= build-102
 check-10.2:
 	@scripts/install-deps
-	$(call build_variant,$(QEMU102_BUILD),--qemu=10.2 --crypto=gnutls --debug-info=none,QEMU 10.2 (gnutls))
+	$(call build_variant,$(QEMU102_BUILD),--qemu=10.2 --crypto=gnutls --debug-info=none --devices=tests,QEMU 10.2 (gnutls))
 	@scripts/run-checks $(QEMU102_BUILD) --only unit qos qtest series
 
 # The ICE tests on a QEMU built with ThreadSanitizer, in a build directory
