@@ -62,11 +62,12 @@ bench: build
 	$(BUILD)/qemu/tests/qtest/virtio-blk-ice-bench --csv $(BUILD)/virtio-blk-ice-bench.csv
 	$(BUILD)/qemu/tests/qtest/ufs-ice-bench --csv $(BUILD)/ufs-ice-bench.csv
 
-# $(call build_variant,DIR,CONFIGURE OPTIONS,WHAT): configure (once) and
-# build a build directory of its own, the build's output in DIR/build.log;
-# a failure ends the run with "0 passed, 1 failed".
+# $(call build_variant,DIR,CONFIGURE OPTIONS,WHAT): configure (again with
+# the options it had, then these, which win) and build a build directory
+# of its own, the build's output in DIR/build.log; a failure ends the run
+# with "0 passed, 1 failed".
 define build_variant
-	@if [ -x $(1)/config.status ]; then $(1)/config.status; \
+	@if [ -x $(1)/config.status ]; then $(1)/config.status $(2); \
 	 else ./configure --build-dir=$(1) $(2); fi || \
 	 { echo "configure for $(3) failed"; echo "0 passed, 1 failed"; exit 1; }
 	@echo "building $(3) in $(1) (log: $(1)/build.log)"
